@@ -37,6 +37,8 @@ class Limits:
     memory_mb: int = 1024
     file_size_mb: int = 16
     processes: int = 16
+    suite_timeout_seconds: int = 600
+    """Wall time of a whole grading run; tests without a verdict by then score 0."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,11 @@ class Assignment:
     def modules(self) -> tuple[str, ...]:
         """Importable module names of the submitted Python files (``activations``, ...)."""
         return tuple(f[:-3] for f in self.files if f.endswith(".py"))
+
+    @property
+    def provided_modules(self) -> tuple[str, ...]:
+        """Importable module names of the provided Python files (``data``, ...)."""
+        return tuple(f[:-3] for f in self.provided if f.endswith(".py"))
 
 
 def find_project(start: Path | None = None) -> Path:

@@ -1,0 +1,64 @@
+"""Alternative correct versions of functions of ``solutions/backprop/network.py``.
+
+Each function takes the place of the reference function named before ``__`` inside that module,
+so it uses the module's names (``np``, ``special``, ``layers`` and the other functions).
+"""
+
+import numpy as np
+from scipy import special
+
+
+def sigmoid_bce_loss__log_expit(scores, y):
+    """sigmoid_bce_loss with scipy.special.log_expit for log σ(s) and log(1 − σ(s)) = log σ(−s)."""
+    if scores.shape != y.shape:
+        raise ValueError(f"scores {scores.shape} and labels {y.shape} must have the same shape")
+    losses = -np.where(y == 1, special.log_expit(scores), special.log_expit(-scores))
+    return float(np.mean(losses)), (special.expit(scores) - y) / len(scores)
+
+
+def softmax_cross_entropy_loss__logsumexp(scores, y):
+    """softmax_cross_entropy_loss with scipy.special.logsumexp and scipy.special.softmax."""
+    n_examples, n_classes = scores.shape
+    if y.shape != (n_examples,):
+        raise ValueError(f"labels {y.shape} must have shape ({n_examples},)")
+    if np.any((y < 0) | (y >= n_classes)):
+        raise ValueError(f"class ids must lie in 0 … {n_classes - 1}")
+    rows = np.arange(n_examples)
+    losses = special.logsumexp(scores, axis=1) - scores[rows, y]
+    one_hot = np.zeros_like(scores)
+    one_hot[rows, y] = 1.0
+    return float(np.mean(losses)), (special.softmax(scores, axis=1) - one_hot) / n_examples
+
+
+def window_classifier_loss__loop_over_windows(params, windows, labels, activation="tanh"):
+    """window_classifier_loss adding each window's word-vector gradients to dE in a Python loop."""
+    E = params["E"]
+    x = E[windows].reshape(len(windows), -1)
+    z, affine_cache = layers.affine_forward(x, params["W"], params["b"])
+    h, activation_cache = layers.activation_forward(z, activation)
+    loss, dscores = sigmoid_bce_loss(h @ params["u"], labels)
+
+    dz = layers.activation_backward(np.outer(dscores, params["u"]), activation_cache)
+    dx, dW, db = layers.affine_backward(dz, affine_cache)
+    dE = np.zeros_like(E)
+    dimension = E.shape[1]
+    for window, dwindow in zip(windows, dx):
+        for position, word in enumerate(window):
+            dE[word] += dwindow[position * dimension:(position + 1) * dimension]
+    return loss, {"E": dE, "W": dW, "b": db, "u": h.T @ dscores}
+
+
+def window_classifier_loss__bincount(params, windows, labels, activation="tanh"):
+    """window_classifier_loss accumulating dE with np.bincount, one embedding dimension at a time."""
+    E = params["E"]
+    x = E[windows].reshape(len(windows), -1)
+    z, affine_cache = layers.affine_forward(x, params["W"], params["b"])
+    h, activation_cache = layers.activation_forward(z, activation)
+    loss, dscores = sigmoid_bce_loss(h @ params["u"], labels)
+
+    dz = layers.activation_backward(np.outer(dscores, params["u"]), activation_cache)
+    dx, dW, db = layers.affine_backward(dz, affine_cache)
+    words = windows.ravel()
+    word_grads = dx.reshape(words.size, E.shape[1])
+    columns = [np.bincount(words, weights=word_grads[:, j], minlength=len(E)) for j in range(E.shape[1])]
+    return loss, {"E": np.stack(columns, axis=1), "W": dW, "b": db, "u": h.T @ dscores}

@@ -1,0 +1,41 @@
+"""Alternative correct versions of functions of ``solutions/backprop/optim.py``.
+
+Each function takes the place of the reference function named before ``__`` inside that module,
+so it uses the module's names (``np``, ``sgd_step``, ``minibatch_indices``).
+"""
+
+import numpy as np
+
+
+def sgd_step__update_copies(params, grads, lr):
+    """sgd_step copying every array first and updating the copies in place."""
+    new_params = {name: value.copy() for name, value in params.items()}
+    for name, value in new_params.items():
+        value -= lr * grads[name]
+    return new_params
+
+
+def minibatch_indices__array_split(n, batch_size, seed):
+    """minibatch_indices cutting the permutation with np.array_split at multiples of batch_size."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    permutation = np.random.default_rng(seed).permutation(n)
+    return np.array_split(permutation, np.arange(batch_size, n, batch_size)) if n else []
+
+
+def train__running_total(loss_fn, params, X, y, lr, epochs, batch_size, seed):
+    """train rebinding params and keeping a running total of each epoch's batch losses."""
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    if len(X) == 0 or len(X) != len(y):
+        raise ValueError(f"X and y must hold the same positive number of examples, got {len(X)} and {len(y)}")
+    history = []
+    for epoch in range(epochs):
+        batches = minibatch_indices(len(X), batch_size, seed + epoch)
+        total = 0.0
+        for idx in batches:
+            loss, grads = loss_fn(params, X[idx], y[idx])
+            total += loss
+            params = sgd_step(params, grads, lr)
+        history.append(total / len(batches))
+    return params, history

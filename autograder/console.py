@@ -1,0 +1,61 @@
+"""Printing grading results in a terminal."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from autograder.verification import EXPECTATIONS
+
+STATUS_STYLE = {"passed": "green", "failed": "red"}
+
+
+def first_line(output: str) -> str:
+    """The first informative line of a test's Markdown output, without Markdown fences or stars."""
+    for line in output.splitlines():
+        text = line.strip().strip("*").strip()
+        if text and not text.startswith("```") and text not in ("Failed.", "Passed."):
+            return text
+    return "passed" if output.startswith("Passed") else ""
+
+
+def results_table(results: dict, title: str) -> Table:
+    """One row per test: number, name, points, and the first line of its message."""
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("test")
+    table.add_column("points", justify="right")
+    table.add_column("message", overflow="fold", max_width=70)
+    for test in results["tests"]:
+        style = STATUS_STYLE.get(test["status"], "")
+        points = f"{test['score']:g}/{test['max_score']:g}"
+        message = "" if test["status"] == "passed" else first_line(test["output"])
+        table.add_row(test["number"], test["name"], f"[{style}]{points}[/]", message)
+    return table
+
+
+def print_results(results: dict, title: str, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(results_table(results, title))
+    total = sum(t["max_score"] for t in results["tests"])
+    console.print(f"[bold]score {results['score']:g} / {total:g}[/]  ({results['execution_time']:.2f} s)")
+
+
+def verification_table(outcomes, title: str) -> Table:
+    """One row per verified case: what it is, what it must score, what it scored."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("case")
+    table.add_column("description", overflow="fold", max_width=50)
+    table.add_column("expected")
+    table.add_column("score", justify="right")
+    table.add_column("", justify="center")
+    for outcome in outcomes:
+        mark = "[green]ok[/]" if outcome.ok else "[red]FAIL[/]"
+        table.add_row(
+            outcome.case.id,
+            outcome.case.description,
+            EXPECTATIONS[outcome.case.kind],
+            f"{outcome.score:g}/{outcome.max_score:g}",
+            mark,
+        )
+    return table

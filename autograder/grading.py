@@ -1,0 +1,208 @@
+"""Grading one submission: intake, the sandboxed test run, the score, ``results.json``.
+
+The grading process (this module) never runs student code and never imports the suites. It
+starts a test-runner process (pytest with a pinned configuration and the engine's plugin only)
+that loads the suites and the reference solution and calls student functions through a proxy
+into a sandboxed worker. When the runner is done, or was stopped at the time limit, every process
+of the sandbox is killed, and only then is ``results.json`` written, from the manifest of
+collected tests and the verdicts the runner recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder import intake, records, results
+from autograder.assignment import Assignment
+from autograder.intake import Submission
+from autograder.sandbox import UidLease, kill_all, prepare_scratch
+
+RUNNER_CONFIG = Path(__file__).parent / "grading.ini"
+MAX_IGNORED_SHOWN = 20
+
+
+@dataclass
+class Grade:
+    """What grading one submission produced."""
+
+    results: dict
+    submission: Submission
+    seed: int
+    problems: list[str]
+    """Grader-side problems (collection errors, a crashed runner, grader errors in tests); empty
+    when the grading itself went right, whatever the score."""
+
+
+def default_seed(submission: Submission) -> int:
+    """A seed derived from the submitted files, so regrading the same files repeats the inputs."""
+    digest = hashlib.sha256()
+    for name in sorted(submission.files):
+        digest.update(name.encode() + b"\0" + submission.files[name] + b"\0")
+    return int.from_bytes(digest.digest()[:4], "big") % 1_000_000
+
+
+def runner_environment(run_dir: Path) -> dict[str, str]:
+    """A clean environment for the test runner: nothing of the caller's pytest settings."""
+    keep = ("PATH", "LANG", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "TMPDIR")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.update(
+        HOME=str(run_dir),
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+        PYTHONDONTWRITEBYTECODE="1",
+        OPENBLAS_NUM_THREADS="1",
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+    )
+    return env
+
+
+def run_suite(assignment: Assignment, run_dir: Path) -> str | None:
+    """Run the assignment's suites in a test-runner process; a grader-side problem, or None."""
+    tests = assignment.tests
+    command = [
+        sys.executable, "-I", "-m", "pytest", str(tests),
+        "-c", str(RUNNER_CONFIG), "--rootdir", str(tests), "--confcutdir", str(tests),
+        "-o", f"pythonpath={tests}",
+        "-p", "no:cacheprovider", "-p", "autograder.plugin",
+        "--autograder-run", str(run_dir), "--strict-markers", "-q", "--no-header", "--tb=short",
+    ]  # fmt: skip
+    timeout = assignment.limits.suite_timeout_seconds
+    with (run_dir / "runner.log").open("wb") as log:
+        runner = subprocess.Popen(
+            command, cwd=run_dir, env=runner_environment(run_dir), stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            code = runner.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(runner.pid, signal.SIGKILL)
+            runner.wait()
+            return f"the grading run took longer than its limit of {timeout} s and was stopped"
+    if code in (0, 1):
+        return None
+    tail = (run_dir / "runner.log").read_text(errors="replace")[-1500:]
+    return f"the test runner ended with exit code {code}:\n{tail}"
+
+
+def submission_summary(submission: Submission, seed: int) -> list[str]:
+    """Markdown lines for the top of the results page."""
+    lines = [f"Random test inputs were drawn with seed {seed}."]
+    if submission.files:
+        lines.append("Graded files: " + ", ".join(f"`{name}`" for name in sorted(submission.files)) + ".")
+    for name in submission.missing:
+        lines.append(f"**`{name}` was not submitted**: the tests that need it score 0.")
+    for message in submission.syntax_errors.values():
+        lines.append(f"**Your file does not compile**: `{message}`")
+    if submission.ignored:
+        shown = submission.ignored[:MAX_IGNORED_SHOWN]
+        more = len(submission.ignored) - len(shown)
+        lines.append(
+            "Ignored: " + "; ".join(f"`{note}`" for note in shown) + (f"; and {more} more." if more else ".")
+        )
+    return lines
+
+
+def stage_scratch(folder: Path, submission: Submission, assignment: Assignment) -> None:
+    """Put the submitted files and the assignment's provided files into the worker's folder."""
+    for name, content in submission.files.items():
+        (folder / name).write_bytes(content)
+    for name in assignment.provided:
+        (folder / name).write_bytes((assignment.folder / name).read_bytes())
+
+
+def sandbox_uid():
+    """A dedicated unprivileged uid when running as root, else no uid change."""
+    return UidLease() if os.geteuid() == 0 else contextlib.nullcontext(None)
+
+
+def run_in_sandbox(
+    assignment: Assignment,
+    submission: Submission,
+    seed: int,
+    results_path: Path,
+    hidden_paths: tuple[Path, ...],
+) -> tuple[str | None, list[records.ManifestEntry] | None, dict[str, records.Verdict], list[dict]]:
+    """Stage the submission, run the suites against it, kill every sandboxed process; return the
+    runner's problem (or None), the manifest, the verdicts and the collection errors."""
+    with contextlib.ExitStack() as stack:
+        run_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="autograder-run-")))
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="autograder-scratch-")))
+        uid = stack.enter_context(sandbox_uid())
+        stage_scratch(scratch, submission, assignment)
+        prepare_scratch(scratch, uid)
+        secrets = [assignment.folder, assignment.solution, run_dir, *hidden_paths]
+        if results_path.exists():
+            secrets.append(results_path)
+        records.RunPlan(
+            project=str(assignment.root),
+            assignment=assignment.name,
+            scratch=str(scratch),
+            seed=seed,
+            modules=[*assignment.modules, *assignment.provided_modules],
+            missing={name[:-3]: f"{name} was not submitted" for name in submission.missing if name.endswith(".py")},
+            uid=uid,
+            hidden_paths=[str(p.resolve()) for p in secrets],
+        ).write(run_dir)
+        problem = run_suite(assignment, run_dir)
+        if uid is not None:
+            kill_all(uid)
+        manifest = records.read_manifest(run_dir)
+        verdicts = records.read_verdicts(run_dir)
+        collection_errors = records.read_lines(run_dir / records.COLLECTION_ERRORS)
+    return problem, manifest, verdicts, collection_errors
+
+
+def grade(
+    assignment: Assignment,
+    path: Path,
+    results_path: Path,
+    *,
+    seed: int | None = None,
+    hidden_paths: tuple[Path, ...] = (),
+) -> Grade:
+    """Grade the submission at ``path`` and write ``results_path``.
+
+    ``hidden_paths`` are further paths the student's code must not read (on Gradescope: the
+    autograder source, the submission metadata and the results folder). Raises
+    ``intake.IntakeError`` for a submission that cannot be used at all.
+    """
+    started = time.perf_counter()
+    submission = intake.collect(path, assignment)
+    seed = default_seed(submission) if seed is None else seed
+    extra = {"assignment": assignment.name, "seed": seed}
+    try:
+        problem, manifest, verdicts, collection_errors = run_in_sandbox(
+            assignment, submission, seed, results_path, hidden_paths
+        )
+    except Exception as err:  # a grader-side failure must still leave a valid results.json
+        problem, manifest, verdicts, collection_errors = f"{type(err).__name__}: {err}", None, {}, []
+    problems = [f"could not collect {e['nodeid']}: {e['message']}" for e in collection_errors]
+    problems += [f"grader error in {v.nodeid}: {v.message}" for v in verdicts.values() if v.grader_error]
+    elapsed = time.perf_counter() - started
+    if manifest is None:
+        problem = problem or "the test runner collected no tests"
+    if problem:
+        problems.insert(0, problem)
+    headline = problem.splitlines()[0] if problem else "no verdict was recorded"
+    if manifest is None:
+        report = results.grader_failure(headline, execution_time=elapsed, extra=extra)
+    else:
+        report = results.build(
+            manifest,
+            verdicts,
+            summary=submission_summary(submission, seed),
+            missing_reason=f"The grader stopped before this test finished: {headline}.",
+            execution_time=elapsed,
+            extra=extra,
+        )
+    results.write(results_path, report)
+    return Grade(results=report, submission=submission, seed=seed, problems=problems)

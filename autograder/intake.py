@@ -1,0 +1,143 @@
+"""Submission intake: from a folder, a zip or single files to the few files an assignment lists.
+
+Only the files the assignment names are taken, wherever they sit in the submission (the
+shallowest copy wins); everything else is listed as ignored and never copied, so a student's
+``conftest.py``, ``pytest.ini``, ``sitecustomize.py``, ``*.pth`` or ``numpy.py`` has no effect.
+Zip entries with absolute or ``..`` paths and symbolic links are refused; files are read with a
+size cap. Syntax errors are found here (``compile`` runs no code) so the results can name them.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from autograder.assignment import Assignment
+
+MAX_FILE_BYTES = 1 << 20
+SKIPPED_FOLDERS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"}
+
+
+class IntakeError(Exception):
+    """The submission cannot be used at all; the one-line message says what to do."""
+
+
+@dataclass
+class Submission:
+    """The files taken from a submission, and what was left out and why."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    """File name (as the assignment lists it) -> content."""
+    ignored: list[str] = field(default_factory=list)
+    """Human-readable notes on what was not taken, e.g. ``conftest.py (not part of the assignment)``."""
+    missing: list[str] = field(default_factory=list)
+    syntax_errors: dict[str, str] = field(default_factory=dict)
+    """File name -> student-facing message with the line."""
+
+
+def syntax_error(name: str, source: bytes) -> str | None:
+    """A one-line message if ``source`` does not compile, else None. Runs no student code."""
+    try:
+        compile(source, name, "exec", dont_inherit=True)
+    except SyntaxError as err:
+        text = (err.text or "").strip()
+        where = f"{name} line {err.lineno}" if err.lineno else name
+        return f"{where}: {type(err).__name__}: {err.msg}" + (f" -> {text}" if text else "")
+    except (ValueError, MemoryError, RecursionError) as err:
+        return f"{name}: cannot be compiled ({type(err).__name__}: {err})"
+    return None
+
+
+def candidates_from_folder(folder: Path) -> list[tuple[PurePosixPath, callable, int]]:
+    """(relative path, reader, size) of every regular file under ``folder``; symlinks are not followed."""
+    found = []
+    for current, dirs, names in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_FOLDERS)
+        for name in sorted(names):
+            path = Path(current) / name
+            relative = PurePosixPath(path.relative_to(folder).as_posix())
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                found.append((relative, None, -1))
+            elif stat.S_ISREG(info.st_mode):
+                found.append((relative, path.read_bytes, info.st_size))
+    return found
+
+
+def candidates_from_zip(archive: zipfile.ZipFile) -> tuple[list, list[str]]:
+    """Like ``candidates_from_folder`` for a zip; also the refused entries."""
+    found, refused = [], []
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        name = info.filename.replace("\\", "/")
+        relative = PurePosixPath(name)
+        if name.startswith("/") or relative.is_absolute() or ".." in relative.parts or ":" in relative.parts[0]:
+            refused.append(f"{info.filename} (refused: absolute or '..' path)")
+            continue
+        if any(part in SKIPPED_FOLDERS for part in relative.parts):
+            continue
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            found.append((relative, None, -1))
+            continue
+        found.append((relative, lambda info=info: archive.read(info), info.file_size))
+    return found, refused
+
+
+def select(candidates: list, assignment: Assignment, submission: Submission) -> None:
+    """Take the assignment's files from ``candidates``, the shallowest copy of each name."""
+    wanted = set(assignment.files)
+    ordered = sorted(candidates, key=lambda c: (len(c[0].parts), str(c[0])))
+    for relative, reader, size in ordered:
+        name = relative.name
+        if name not in wanted:
+            submission.ignored.append(f"{relative} (not part of the assignment)")
+        elif name in submission.files:
+            submission.ignored.append(f"{relative} (another {name} was taken)")
+        elif reader is None:
+            submission.ignored.append(f"{relative} (a symbolic link; submit the file itself)")
+        elif size > MAX_FILE_BYTES:
+            submission.ignored.append(f"{relative} (larger than {MAX_FILE_BYTES >> 20} MB)")
+        else:
+            content = reader()
+            if len(content) > MAX_FILE_BYTES:
+                submission.ignored.append(f"{relative} (larger than {MAX_FILE_BYTES >> 20} MB)")
+                continue
+            submission.files[name] = content
+            if name.endswith(".py") and (message := syntax_error(name, content)):
+                submission.syntax_errors[name] = message
+    submission.missing = [f for f in assignment.files if f not in submission.files]
+
+
+def collect(path: Path, assignment: Assignment) -> Submission:
+    """Read a submission: a folder, a zip, or one of the assignment's files.
+
+    Raises IntakeError when the path cannot be used at all (missing, unreadable zip, notebook).
+    """
+    submission = Submission()
+    if not path.exists():
+        raise IntakeError(f"{path} does not exist; give a folder, a zip or a file of the submission")
+    if path.is_dir():
+        select(candidates_from_folder(path), assignment, submission)
+    elif path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                candidates, submission.ignored = candidates_from_zip(archive)
+                select(candidates, assignment, submission)
+        except (zipfile.BadZipFile, OSError, EOFError) as err:
+            raise IntakeError(f"{path} is not a readable zip file ({err}); zip the files again") from None
+    elif path.suffix.lower() == ".ipynb":
+        raise IntakeError(
+            f"{path}: notebook submissions are not supported yet; submit the .py files ({', '.join(assignment.files)})"
+        )
+    elif path.name in assignment.files:
+        select([(PurePosixPath(path.name), path.read_bytes, path.stat().st_size)], assignment, submission)
+    else:
+        raise IntakeError(
+            f"{path} is not a folder, a zip or one of the assignment's files ({', '.join(assignment.files)})"
+        )
+    return submission
