@@ -281,18 +281,19 @@ class _Decoder:
             return self.take(body[0], tuple(body[1]))
         if tag == "s":
             return self.take(body, (1,))[0]
-        if tag == "F" and _is_row(body, (str, str)) and all(body):
+        if tag == "F" and is_row(body, (str, str)) and all(body):
             ref = FunctionRef(_checked_text(body[0]), _checked_text(body[1]))
             return self.resolve_function(ref) if self.resolve_function else ref
-        if tag == "H" and _is_row(body, (int, str, int, str)) and body[0] >= 0 and body[2] >= 0:
+        if tag == "H" and is_row(body, (int, str, int, str)) and body[0] >= 0 and body[2] >= 0:
             handle = Handle(body[0], _checked_text(body[1]), body[2], _checked_text(body[3]))
             return self.resolve_handle(handle) if self.resolve_handle else handle
         raise CodecError(f"unexpected node {_preview(node)}")
 
 
-def _is_row(body: Any, types: tuple[type, ...]) -> bool:
-    return type(body) is list and len(body) == len(types) and all(
-        type(item) is kind for item, kind in zip(body, types)
+def is_row(value: Any, types: tuple[type, ...]) -> bool:
+    """Whether ``value`` is a list of exactly ``types`` (exact types, in order)."""
+    return type(value) is list and len(value) == len(types) and all(
+        type(item) is kind for item, kind in zip(value, types, strict=True)
     )
 
 
@@ -434,10 +435,10 @@ def convert(value: Any, *, fallback: Fallback, resolve_handle: Callable[[Handle]
                "resolve_function": resolve_function, "depth": depth + 1}
     items = value.values() if kind == "dict" else value
     converted = [convert(item, **options) for item in items]
-    if all(new is old for new, old in zip(converted, items)):
+    if all(new is old for new, old in zip(converted, items, strict=True)):
         return value
     if kind == "dict":
-        return dict(zip(value.keys(), converted))
+        return dict(zip(value.keys(), converted, strict=True))
     return converted if kind == "list" else tuple(converted)
 
 

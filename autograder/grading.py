@@ -150,7 +150,7 @@ def run_in_sandbox(
             modules=[*assignment.modules, *assignment.provided_modules],
             missing={name[:-3]: f"{name} was not submitted" for name in submission.missing if name.endswith(".py")},
             uid=uid,
-            hidden_paths=[str(p.resolve()) for p in secrets],
+            hidden_paths=[str(p.resolve()) for p in secrets] if uid is not None else [],
         ).write(run_dir)
         problem = run_suite(assignment, run_dir)
         if uid is not None:

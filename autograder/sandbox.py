@@ -101,12 +101,13 @@ class OutputBuffer:
         if room > 0:
             self._head += data[:room]
             data = data[room:]
-        if len(self._tail) + len(data) > self.tail_limit:
-            self._cut += len(self._tail) + len(data) - self.tail_limit
-            kept = self.tail_limit - min(len(data), self.tail_limit)
-            self._tail = self._tail[len(self._tail) - kept:] + data[len(data) - (self.tail_limit - kept):]
-        else:
+        total = len(self._tail) + len(data)
+        if total <= self.tail_limit:
             self._tail += data
+            return
+        self._cut += total - self.tail_limit
+        kept_old = max(self.tail_limit - len(data), 0)
+        self._tail = self._tail[len(self._tail) - kept_old:] + data[max(len(data) - self.tail_limit, 0):]
 
     def take(self) -> str:
         """The text kept since the last ``take``, with a marker where output was cut."""
@@ -128,10 +129,10 @@ def _task_table() -> list[tuple[int, int, str, int]]:
         try:
             with open(f"/proc/{entry}/status") as status:
                 fields = dict(line.split(":", 1) for line in status if ":" in line)
-        except OSError:  # gone meanwhile
+            table.append((int(entry), int(fields["Uid"].split()[0]), fields["State"].split()[0],
+                          int(fields["Threads"])))
+        except (OSError, KeyError, ValueError, IndexError):  # gone meanwhile
             continue
-        table.append((int(entry), int(fields["Uid"].split()[0]), fields["State"].split()[0],
-                      int(fields["Threads"])))
     return table
 
 
@@ -145,6 +146,8 @@ def kill_all(uid: int, timeout: float = 10.0) -> None:
     none is left. Needs root; refuses root's own uid and the grader's."""
     if uid in (0, os.getuid()):
         raise ValueError(f"refusing to kill every process of uid {uid}")
+    if os.geteuid() != 0:
+        raise SandboxError("killing every process of a uid needs the grader to run as root")
     deadline = time.monotonic() + timeout
     while survivors := processes_of(uid):
         if time.monotonic() > deadline:
@@ -276,7 +279,9 @@ def check_hidden_paths(paths: tuple[Path, ...], uid: int) -> None:
         info = os.stat(path)
         exposed = _permits(info, uid, 4) or (stat.S_ISDIR(info.st_mode) and _permits(info, uid, 1))
         if exposed:
-            fix = f"chmod o= {path}" if uid not in (info.st_uid, info.st_gid) else f"chown 0:0 {path} && chmod o= {path}"
+            fix = f"chmod o= {path}"
+            if uid in (info.st_uid, info.st_gid):
+                fix = f"chown 0:0 {path} && {fix}"
             raise SandboxError(
                 f"the sandbox user {uid} could read the hidden path {path} (mount namespaces are not "
                 f"available here to hide it); run: {fix}"
@@ -385,6 +390,9 @@ def _resource_limits(limits: Limits, uid: int | None) -> list[tuple[int, tuple[i
 
 
 def _environment(scratch: Path) -> dict[str, str]:
+    """The worker's whole environment. (``python -I`` ignores the ``PYTHON*`` variables; they
+    matter for the interpreters the student's code may start. The worker turns off bytecode
+    writing itself.)"""
     env = {
         "PATH": "/usr/bin:/bin", "HOME": str(scratch), "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
@@ -519,11 +527,18 @@ class _Process:
 class Worker:
     """Calls functions of the student's modules in a sandboxed worker process (see the module
     docstring). The process is started on the first call; use as a context manager or call
-    ``close``."""
+    ``close``.
+
+    With a dedicated uid, the setup is checked on the first start: the uid must be able to run
+    the interpreter and use the scratch folder, and the hidden paths are hidden in a mount
+    namespace or else must be unreadable by the uid (hidden paths that do not exist then are
+    skipped). One uid serves one ``Worker`` at a time: closing it kills every process of the uid."""
 
     def __init__(self, config: SandboxConfig) -> None:
         if config.uid is not None and os.geteuid() != 0:
             raise SandboxError("a dedicated uid (SandboxConfig.uid) needs the grader to run as root")
+        if config.uid in (0, os.getuid()):
+            raise SandboxError(f"SandboxConfig.uid must be an unprivileged uid of its own, not {config.uid}")
         if config.hidden_paths and config.uid is None:
             raise SandboxError("hidden_paths can only be hidden from a dedicated uid; set SandboxConfig.uid")
         self.config = config
@@ -618,9 +633,17 @@ class Worker:
         if uid is None:
             return
         hidden = [Path(os.path.realpath(path)) for path in self.config.hidden_paths if os.path.exists(path)]
+        needed = {
+            "the scratch folder": scratch,
+            "the Python environment": Path(sys.prefix).resolve(),
+            "the Python interpreter": Path(os.path.realpath(sys.executable)),
+            "the autograder package": Path(autograder.__file__).parent.resolve(),
+        }
         for path in hidden:
-            if scratch == path or path in scratch.parents:
-                raise SandboxError(f"the scratch folder {scratch} is inside the hidden path {path}")
+            for what, needed_path in needed.items():
+                if needed_path == path or path in needed_path.parents:
+                    raise SandboxError(f"the hidden path {path} holds {what} ({needed_path}), which the "
+                                       "worker needs; hide narrower paths")
         plan = ([bytes(path) for path in hidden if path.is_dir()],
                 [bytes(path) for path in hidden if not path.is_dir()]) if hidden else None
         isolated, problems = _probe(uid, plan, scratch)
@@ -679,8 +702,12 @@ class Worker:
         except (_Stopped, _TimedOut, CodecError) as err:
             status = process.exit_status()
             self.close()
-            reason = "it took too long" if isinstance(err, _TimedOut) else f"exit status {status}: {err}"
-            raise SandboxError(f"the worker process did not start ({reason}): {self._output.take()[-2000:]}") from None
+            if isinstance(err, _TimedOut):
+                reason = f"not ready within {STARTUP_SECONDS:g} s"
+            else:
+                reason = f"exit status {status}" + (f", {err}" if str(err) else "")
+            said = self._output.take()[-2000:].strip()
+            raise SandboxError(f"the worker process did not start ({reason}): {said}") from None
 
 
 def _read_available(fd: int) -> str:

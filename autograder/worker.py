@@ -22,6 +22,7 @@ import importlib
 import linecache
 import os
 import sys
+import sysconfig
 import traceback
 import warnings
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from autograder.codec import (
-    CodecError, FunctionRef, Handle, describe_type, decode, encode, read_message, write_message,
+    CodecError, FunctionRef, Handle, describe_type, decode, encode, is_row, read_message, write_message,
 )
 from autograder.errors import StudentError
 
@@ -60,8 +61,17 @@ def _safe_str(value: Any) -> str:
     """``str(value)``, even when the student's ``__str__`` misbehaves."""
     try:
         return _clean(str(value))
-    except Exception:
-        return f"<{type(value).__name__} that cannot be printed>"
+    except BaseException:
+        return "<a value that cannot be printed>"
+
+
+def _module_file(module: Any) -> str:
+    """A module's file, or ``""`` (no file, or a module that misbehaves)."""
+    try:
+        file = vars(module).get("__file__")
+    except BaseException:
+        return ""
+    return file if type(file) is str else ""
 
 
 @dataclass(frozen=True)
@@ -111,11 +121,9 @@ class Failure:
         is malformed."""
 
         def row(item: Any, types: tuple[type, ...]) -> tuple:
-            if type(item) is not list or len(item) != len(types) or not all(
-                type(part) is kind for part, kind in zip(item, types)
-            ):
+            if not is_row(item, types):
                 raise CodecError("the worker sent a malformed failure")
-            return tuple(_clean(part) if kind is str else part for part, kind in zip(item, types))
+            return tuple(_clean(part) if kind is str else part for part, kind in zip(item, types, strict=True))
 
         if type(value) is not dict or set(value) != {"kind", "summary", "exc_type", "frames", "syntax"}:
             raise CodecError("the worker sent a malformed failure")
@@ -225,20 +233,34 @@ class StudentRuntime:
         self.let_through = let_through
         self._import_failures: dict[str, Failure] = {}
         self._student_files: dict[str, str] = {}
-        self._forget_modules(lambda name, where: where in self._folders and where != self.folder)
+        self._forget_modules(self._shadowed)
         StudentRuntime._folders.add(self.folder)
         if self.folder not in sys.path:
             sys.path.insert(0, self.folder)
 
+    def _shadowed(self, name: str, file: str) -> bool:
+        """Whether the imported module ``name`` (from ``file``) must give way to this folder's:
+        it comes from another student folder, or it is a flat module ``name.py`` like one of this
+        folder's, from a folder outside the Python installation."""
+        where = os.path.dirname(file)
+        if not where or where == self.folder:
+            return False
+        if where in self._folders:
+            return True
+        if os.path.basename(file) != f"{name}.py" or not os.path.isfile(os.path.join(self.folder, f"{name}.py")):
+            return False
+        real = os.path.realpath(where)
+        installed = {os.path.realpath(path) for path in sysconfig.get_paths().values()}
+        return not any(os.path.commonpath([real, path]) == path for path in installed)
+
     def _forget_modules(self, forget: Callable[[str, str], bool]) -> None:
         for name, module in list(sys.modules.items()):
-            where = os.path.dirname(getattr(module, "__file__", None) or "")
-            if forget(name, where):
+            if forget(name, _module_file(module)):
                 del sys.modules[name]
 
     def unload(self) -> None:
         """Remove this folder's modules from ``sys.modules`` and the folder from ``sys.path``."""
-        self._forget_modules(lambda name, where: where == self.folder)
+        self._forget_modules(lambda name, file: os.path.dirname(file) == self.folder)
         if self.folder in sys.path:
             sys.path.remove(self.folder)
 
@@ -263,7 +285,7 @@ class StudentRuntime:
         except BaseException as err:
             self._import_failures[name] = self._failure("import", name, err)
             raise CallFailed(self._import_failures[name]) from err
-        if os.path.dirname(getattr(module, "__file__", None) or "") != self.folder:
+        if os.path.dirname(_module_file(module)) != self.folder:
             raise CallFailed(Failure("import", (
                 f"{name}.py cannot be imported: Python already has a module named {name}"
             )))
@@ -302,8 +324,9 @@ class StudentRuntime:
         (``subject`` is the module) that ``err`` caused."""
         if isinstance(err, MemoryError):
             traceback.clear_frames(err.__traceback__)  # free the memory before describing it
-        exc_type = type(err).__name__
-        detail = _clean(err.msg) if isinstance(err, SyntaxError) else _safe_str(err)
+        exc_type = _safe_str(type(err).__name__)
+        syntax_message = err.msg if isinstance(err, SyntaxError) else None
+        detail = _safe_str(err if syntax_message is None else syntax_message)
         what = f"{exc_type}: {detail}" if detail else exc_type
         frames = self._frames(err)
         syntax = self._syntax(err)
@@ -326,10 +349,14 @@ class StudentRuntime:
         return tuple(frames[-MAX_FRAMES:])
 
     def _syntax(self, err: BaseException) -> tuple[str, int, int, str] | None:
-        if not isinstance(err, SyntaxError) or not err.filename:
+        """A SyntaxError's ``(file, line, offset, text)`` (checked: student code may raise one of
+        its own making)."""
+        if not isinstance(err, SyntaxError) or type(err.filename) is not str:
             return None
         name = self.student_file(err.filename) or os.path.basename(err.filename)
-        return (name, err.lineno or 0, err.offset or 0, _clean((err.text or "").rstrip("\n"), 200))
+        line, offset = (value if type(value) is int else 0 for value in (err.lineno, err.offset))
+        text = err.text.rstrip("\n") if type(err.text) is str else ""
+        return (_clean(name, 200), line, offset, _clean(text, 200))
 
 
 def _capture_output():
@@ -369,7 +396,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-bytes", type=int, required=True)
     options = parser.parse_args(argv)
     sys.dont_write_bytecode = True
-    output = _capture_output()
+    streams = (_capture_output(), sys.__stdout__, sys.__stderr__)
     runtime = StudentRuntime(Path.cwd(), options.generation)
     write_message(options.reply_fd, encode({"status": "ready"}))
     while True:
@@ -378,7 +405,7 @@ def main(argv: list[str] | None = None) -> None:
         except EOFError:
             return
         reply = _answer(runtime, message, options.max_bytes)
-        for stream in (output, sys.__stdout__, sys.__stderr__):
+        for stream in streams:  # what was printed goes out before the reply
             try:
                 stream.flush()
             except (OSError, ValueError):  # the student closed it

@@ -34,7 +34,7 @@ def assert_same(got, expected):
     assert type(got) is type(expected)
     if isinstance(expected, (list, tuple)):
         assert len(got) == len(expected)
-        for a, b in zip(got, expected):
+        for a, b in zip(got, expected, strict=True):
             assert_same(a, b)
     elif isinstance(expected, dict):
         assert list(got) == list(expected)
@@ -166,7 +166,9 @@ def test_the_same_object_gets_the_same_handle_and_released_ones_are_forgotten():
 
 def test_a_nested_mix_of_plain_and_other_values():
     table = HandleTable(1)
-    cache = (lambda: 0)
+    def cache():
+        return 0
+
     value = (np.ones((2, 2)), {"cache": cache, "n": np.int64(3)}, [{1}])
     got = round_trip(value, fallback=table.store)
     np.testing.assert_array_equal(got[0], np.ones((2, 2)))
@@ -381,8 +383,10 @@ def test_convert_replaces_and_resolves_like_a_round_trip():
     crossed = convert(value, fallback=table.store)
     assert crossed[0] is value[0] and crossed[1] == (table.store(thing), table.store(proxy))
     assert convert(crossed, fallback=reference_or_reject, resolve_handle=table.resolve)[1] == (thing, proxy)
-    sent = convert([proxy, thing], fallback=lambda item: reference_or_reject(item) if item is proxy else table.store(item),
-                   resolve_handle=table.resolve, resolve_function=str)
+    def fallback(item):
+        return reference_or_reject(item) if item is proxy else table.store(item)
+
+    sent = convert([proxy, thing], fallback=fallback, resolve_handle=table.resolve, resolve_function=str)
     assert sent == ["m.f", thing]
     with pytest.raises(TypeError, match="cannot pass a set"):
         convert([thing], fallback=reference_or_reject)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import numpy as np
@@ -119,10 +120,10 @@ def test_missing_modules_and_functions_give_the_same_message(student):
 
 
 def test_unknown_modules_are_attribute_errors_naming_the_known_ones(student):
-    with pytest.raises(AttributeError, match="'convolutions' is not one of the student's modules .*activations, layers"):
-        student.convolutions
+    with pytest.raises(AttributeError, match="'convolutions' is not one of the student's modules .*activations, lay"):
+        _ = student.convolutions
     with pytest.raises(AttributeError):
-        student.layers.__wrapped__
+        _ = student.layers.__wrapped__
 
 
 def test_values_too_deep_to_cross_are_refused_the_same_way(student):
@@ -188,3 +189,20 @@ def test_local_students_of_different_folders_do_not_mix(tmp_path):
     with LocalStudent(second, ["layers"]) as student:  # the first was not closed
         assert student.layers.which() == "second"
     leftover.close()
+
+
+def test_a_flat_module_of_the_same_name_imported_from_elsewhere_gives_way(tmp_path, monkeypatch):
+    elsewhere = write_modules(tmp_path / "solutions", {"activations.py": "def which():\n    return 'solution'\n"})
+    mine = write_modules(tmp_path / "mine", {"activations.py": "def which():\n    return 'mine'\n"})
+    monkeypatch.syspath_prepend(str(elsewhere))
+    monkeypatch.delitem(sys.modules, "activations", raising=False)
+    import activations
+
+    assert activations.which() == "solution"
+    with LocalStudent(mine, ["activations"]) as student:
+        assert student.activations.which() == "mine"
+    write_modules(mine, {"json.py": "def dumps(value):\n    return 'mine'\n"})
+    with LocalStudent(mine, ["json"]) as student:  # a module of Python itself is never replaced
+        with raises("import", "^json.py cannot be imported: Python already has a module named json$"):
+            student.json.dumps(1)
+    assert json.dumps(1) == "1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import shutil
 import signal
 import stat
@@ -223,6 +224,13 @@ def forge_reply():
     time.sleep(5)
 
 
+def forge_message(value):
+    from autograder.codec import encode, write_message
+
+    write_message(int(sys.argv[sys.argv.index("--reply-fd") + 1]), encode(value))
+    time.sleep(5)
+
+
 def close_pipes():
     os.closerange(3, 256)
     time.sleep(5)
@@ -295,6 +303,15 @@ def make_worker(scratch: Path, **options) -> Worker:
 
 
 @pytest.fixture
+def open_base():
+    """A folder under /tmp that other users may enter (tmp_path may not be)."""
+    base = Path(tempfile.mkdtemp(prefix="autograder-test-", dir="/tmp"))
+    base.chmod(0o755)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
 def worker(scratch):
     with make_worker(scratch) as worker:
         yield worker
@@ -347,6 +364,8 @@ def test_modules_import_each_other_by_flat_name(worker):
 def test_the_worker_runs_in_the_scratch_folder_first_on_the_path(worker, scratch):
     cwd, first = worker.call("hostile", "where").value
     assert Path(cwd).resolve() == scratch.resolve() == Path(first).resolve()
+    assert worker.call("layers", "sigmoid_layer", (0.0,)).value == 0.5
+    assert not (scratch / "__pycache__").exists()  # no bytecode left in the scratch folder
 
 
 def test_handles_round_trip_a_closure_cache(worker):
@@ -522,6 +541,23 @@ def test_forged_bytes_on_the_reply_pipe_restart_the_worker(worker):
     assert worker.generation == 2
 
 
+@pytest.mark.parametrize(("forged", "error"), [
+    ({"status": "ok", "value": 1}, "neither a result nor a failure"),
+    ({"status": "ok", "value": 1, "warnings": [3], "args_after": None, "kwargs_after": None}, "warnings"),
+    ({"status": "ok", "value": 1, "warnings": [], "args_after": [], "kwargs_after": None}, "arguments after"),
+    ({"status": "error", "failure": {"kind": "exception"}}, "malformed failure"),
+    ({"status": "error", "failure": {"kind": "boom", "summary": "", "exc_type": "", "frames": [], "syntax": None}},
+     "malformed failure"),
+    ({"status": "error", "failure": {"kind": "crash", "summary": "", "exc_type": "", "frames": [["a", "1", ""]],
+                                     "syntax": None}}, "malformed failure"),
+    ("ready", "neither a result nor a failure"),
+])
+def test_well_formed_messages_of_the_wrong_shape_are_refused(worker, forged, error):
+    with raises("bad-reply", error):
+        worker.call("hostile", "forge_message", (forged,), timeout=5)
+    assert_recovers(worker)
+
+
 # ------------------------------------------------------------------ containment
 
 
@@ -665,8 +701,8 @@ def test_resource_limits_are_set(scratch):
     assert limits["RLIMIT_AS"] == [900 * mb, 900 * mb]
     assert limits["RLIMIT_FSIZE"] == [3 * mb, 3 * mb]
     assert limits["RLIMIT_CORE"] == [0, 0]
-    own_tasks = sum(1 for task in Path("/proc").glob("*/task/*") if task.stat().st_uid == os.getuid())
-    assert 5 <= limits["RLIMIT_NPROC"][0] <= own_tasks + 5 + 50
+    # without a dedicated uid the limit counts the grader's own tasks too
+    assert 5 < limits["RLIMIT_NPROC"][0] == limits["RLIMIT_NPROC"][1] != resource.RLIM_INFINITY
 
 
 def test_close_kills_the_children_of_the_worker(worker):
@@ -714,6 +750,9 @@ def test_kill_all_refuses_root_and_the_graders_own_uid():
     for uid in {0, os.getuid()}:
         with pytest.raises(ValueError, match="refusing"):
             kill_all(uid)
+    if not ROOT:
+        with pytest.raises(SandboxError, match="needs the grader to run as root"):
+            kill_all(61000)
 
 
 def test_hidden_paths_are_checked_by_mode_bits_where_they_cannot_be_mounted_over(open_base):
@@ -766,15 +805,6 @@ def test_output_buffer_keeps_head_and_tail():
 
 
 @pytest.fixture
-def open_base():
-    """A folder under /tmp that other users may enter (tmp_path may not be)."""
-    base = Path(tempfile.mkdtemp(prefix="autograder-test-", dir="/tmp"))
-    base.chmod(0o755)
-    yield base
-    shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture
 def lease():
     with UidLease() as uid:
         yield uid
@@ -798,8 +828,9 @@ def test_leases_give_distinct_free_uids(lease):
 def test_the_worker_runs_as_the_dedicated_uid_without_groups(uid_scratch, lease):
     assert stat.S_IMODE(uid_scratch.stat().st_mode) == 0o700 and uid_scratch.stat().st_uid == lease
     assert (uid_scratch / "layers.py").stat().st_uid == lease
-    with make_worker(uid_scratch, uid=lease) as worker:
+    with make_worker(uid_scratch, uid=lease, processes=9) as worker:
         assert worker.call("hostile", "whoami").value == (lease, lease, [])
+        assert worker.call("hostile", "limits").value["RLIMIT_NPROC"] == [9, 9]
         assert_recovers(worker)
     assert processes_of(lease) == []
 
@@ -877,9 +908,17 @@ def test_without_mount_namespaces_readable_hidden_paths_are_refused(open_base, u
 
 
 @root_only
-def test_a_scratch_folder_inside_a_hidden_path_is_refused(uid_scratch, lease):
-    with pytest.raises(SandboxError, match="is inside the hidden path"):
+def test_hidden_paths_holding_what_the_worker_needs_are_refused(uid_scratch, lease):
+    with pytest.raises(SandboxError, match=f"the hidden path {uid_scratch.parent} holds the scratch folder"):
         make_worker(uid_scratch, uid=lease, hidden_paths=(uid_scratch.parent,)).call("activations", "sigmoid", (0,))
+    with pytest.raises(SandboxError, match="holds the Python environment"):
+        make_worker(uid_scratch, uid=lease, hidden_paths=(Path(sys.prefix),)).call("activations", "sigmoid", (0,))
+
+
+@root_only
+def test_the_dedicated_uid_must_be_unprivileged(scratch):
+    with pytest.raises(SandboxError, match="unprivileged uid of its own, not 0"):
+        make_worker(scratch, uid=0)
 
 
 @root_only

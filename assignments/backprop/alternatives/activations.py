@@ -22,7 +22,7 @@ def sigmoid__via_tanh(x):
 
 
 def sigmoid_grad__via_tanh(x):
-    """sigmoid and its derivative through tanh: σ(x) = (1 + tanh(x/2))/2 and σ'(x) = (1 − tanh²(x/2))/4."""
+    """σ'(x) = (1 − tanh²(x/2))/4."""
     return 0.25 * (1.0 - np.tanh(0.5 * x) ** 2)
 
 
@@ -32,7 +32,7 @@ def tanh__via_sigmoid(x):
 
 
 def tanh_grad__via_sigmoid(x):
-    """tanh as 2σ(2x) − 1 with the stable expit, and its derivative as 1 − tanh²(x)."""
+    """tanh'(x) = 1 − tanh²(x), with the tanh of this variant."""
     return 1.0 - tanh(x) ** 2
 
 
@@ -42,22 +42,22 @@ def relu__maximum(x):
 
 
 def relu_grad__maximum(x):
-    """relu as np.maximum(x, 0) and its derivative as the float64 mask (x > 0)."""
+    """relu'(x) as the boolean mask x > 0 converted to float64."""
     return (x > 0).astype(np.float64)
 
 
-def leaky_relu__maximum(x, slope=0.01):
+def leaky_relu__leaky_maximum(x, slope=0.01):
     """leaky_relu as np.maximum(x, slope·x), equal to the definition for slopes in (0, 1)."""
     return np.maximum(x, slope * x)
 
 
 def gelu__erfc(x):
-    """gelu and its derivative with Φ(x) = erfc(−x/√2)/2 and φ written with math constants."""
+    """gelu and its derivative with Φ(x) = erfc(−x/√2)/2 (scipy.special.erfc) instead of ndtr."""
     return 0.5 * x * special.erfc(-x / math.sqrt(2.0))
 
 
 def gelu_grad__erfc(x):
-    """gelu and its derivative with Φ(x) = erfc(−x/√2)/2 and φ written with math constants."""
+    """Φ(x) + x·φ(x) with Φ(x) = erfc(−x/√2)/2."""
     return 0.5 * special.erfc(-x / math.sqrt(2.0)) + x * np.exp(-0.5 * x**2) / math.sqrt(2.0 * math.pi)
 
 

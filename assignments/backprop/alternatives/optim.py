@@ -35,7 +35,7 @@ def train__running_total(loss_fn, params, X, y, lr, epochs, batch_size, seed):
         total = 0.0
         for idx in batches:
             loss, grads = loss_fn(params, X[idx], y[idx])
-            total += loss
+            total += float(loss)
             params = sgd_step(params, grads, lr)
         history.append(total / len(batches))
     return params, history

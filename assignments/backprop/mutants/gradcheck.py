@@ -107,7 +107,7 @@ def relative_error__sum_of_entries(a, b):
 
 
 def relative_error__norm_ratio(a, b):
-    """relative_error as ‖a − b‖ / max(1e-8, ‖a‖ + ‖b‖) over the whole arrays, not the largest elementwise error."""
+    """relative_error as ‖a − b‖ / max(1e-8, ‖a‖ + ‖b‖) of whole arrays instead of the largest entry error."""
     a, b = np.asarray(a), np.asarray(b)
     if a.shape != b.shape:
         raise ValueError(f"shapes differ: {a.shape} and {b.shape}")

@@ -29,7 +29,7 @@ def sigmoid_bce_loss__bce_summed(scores, y):
 
 
 def sigmoid_bce_loss__log_of_probabilities(scores, y):
-    """sigmoid_bce_loss takes log σ(s) and log(1 − σ(s)) literally: log(0) = −inf, with a warning, for large |s|."""
+    """sigmoid_bce_loss takes log σ(s) and log(1 − σ(s)) literally: log(0) = −inf (with a warning) for large |s|."""
     if scores.shape != y.shape:
         raise ValueError(f"scores {scores.shape} and labels {y.shape} must have the same shape")
     labels = y.astype(np.float64)

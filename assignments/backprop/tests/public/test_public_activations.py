@@ -1,0 +1,159 @@
+"""Public tests of activations.py: values from the contract's formulas, the value at each kink, and
+every derivative against central differences of your own forward function."""
+
+import numpy as np
+import pytest
+from scipy import special
+
+from autograder.checks import assert_array, check_gradient
+from suite_support import (
+    ACTIVATIONS,
+    Cases,
+    activation_input,
+    array_result,
+    lead,
+    named_cases,
+    parts,
+    prelu_slopes,
+)
+
+SHAPE = (2, 3)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+FORMULAS = {
+    "threshold": lambda x, theta=0.0: np.where(x > theta, 1.0, 0.0),
+    "threshold_grad": lambda x, theta=0.0: np.zeros_like(x),
+    "sigmoid": sigmoid,
+    "sigmoid_grad": lambda x: sigmoid(x) * (1.0 - sigmoid(x)),
+    "tanh": lambda x: (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x)),
+    "tanh_grad": lambda x: 1.0 - np.tanh(x) ** 2,
+    "relu": lambda x: np.where(x > 0, x, 0.0),
+    "relu_grad": lambda x: np.where(x > 0, 1.0, 0.0),
+    "leaky_relu": lambda x, slope=0.01: np.where(x > 0, x, slope * x),
+    "leaky_relu_grad": lambda x, slope=0.01: np.where(x > 0, 1.0, slope),
+    "prelu": lambda x, alpha: np.where(x > 0, x, alpha * x),
+    "prelu_grad": lambda x, alpha: (np.where(x > 0, 1.0, alpha * np.ones_like(x)), np.where(x > 0, 0.0, x)),
+    "elu": lambda x, alpha=1.0: np.where(x > 0, x, alpha * (np.exp(x) - 1.0)),
+    "elu_grad": lambda x, alpha=1.0: np.where(x > 0, 1.0, alpha * np.exp(x)),
+    "swish": lambda x, beta=1.0: x * sigmoid(beta * x),
+    "swish_grad": lambda x, beta=1.0: sigmoid(beta * x) * (1.0 + beta * x * (1.0 - sigmoid(beta * x))),
+    "gelu": lambda x: x * special.ndtr(x),
+    "gelu_grad": lambda x: special.ndtr(x) + x * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi),
+}
+"""The contract's table, evaluated the plain way (fine for the moderate inputs used here)."""
+
+FUNCTIONS = [name for a in ACTIVATIONS.values() for name in (a.name, a.grad)]
+DERIVATIVES = [a.grad for a in ACTIVATIONS.values()]
+
+
+def activation_of(function):
+    return ACTIVATIONS[function.removesuffix("_grad")]
+
+
+def parameter_settings(activation, rng, features):
+    """(label, keyword arguments) of the calls a test makes: the defaults and a value away from
+    the default for an activation with a parameter; a scalar and per-feature slopes for PReLU."""
+    if activation.name == "prelu":
+        return [("scalar alpha", {"alpha": float(rng.uniform(0.05, 0.95))}),
+                ("one alpha per feature", {"alpha": prelu_slopes(rng, features)})]  # fmt: skip
+    settings = [("default parameters", {})]
+    if activation.parameter:
+        params = activation.params(rng)
+        settings.append((f"{activation.parameter} = {params[activation.parameter]:.4g}", params))
+    return settings
+
+
+def assert_activation_result(got, expected, function, **options):
+    """Compare what ``function`` returned with ``expected`` (a pair for prelu_grad)."""
+    if function == "prelu_grad":
+        got = parts(got, ("dfdx", "dfdalpha"), function)
+        for name, got_part, expected_part in zip(("dfdx", "dfdalpha"), got, expected):
+            assert_array(got_part, expected_part, what=f"{name} returned by prelu_grad", **options)
+    else:
+        assert_array(got, expected, what=f"{function}(x)", **options)
+
+
+@pytest.mark.partial_credit
+@pytest.mark.parametrize("function", named_cases("values from the formula", FUNCTIONS, 0.25))
+def test_values_from_the_formula(student, rng, credit, function):
+    activation = activation_of(function)
+    settings = parameter_settings(activation, rng, SHAPE[-1])
+    cases = Cases(credit, len(settings))
+    for label, params in settings:
+        x = activation_input(rng, SHAPE, activation, params)
+        expected = FORMULAS[function](x, **params)
+        got = getattr(student.activations, function)(x.copy(), **params)
+        with cases.case(label):
+            assert_activation_result(got, expected, function, show_inputs={"x": x, **params})
+    cases.finish()
+
+
+KINKS = {
+    "threshold": "theta",
+    "relu_grad": None,
+    "leaky_relu_grad": "slope",
+    "prelu_grad": "alpha",
+    "elu_grad": "alpha",
+}
+"""Functions whose value at the kink is a convention, with their parameter."""
+
+
+@pytest.mark.parametrize("function", named_cases("value at the kink (the x <= 0 branch)", KINKS, 0.25))
+def test_value_at_the_kink(student, rng, function):
+    parameter = KINKS[function]
+    params = {parameter: float(rng.uniform(0.2, 0.8))} if parameter else {}
+    kink = params.get("theta", 0.0)
+    x = np.array([kink - 1.0, kink, kink + 1.0])
+    expected = FORMULAS[function](x, **params)
+    got = getattr(student.activations, function)(x.copy(), **params)
+    first = expected[0] if function == "prelu_grad" else expected
+    wrong_branch = first.copy()
+    wrong_branch[1] = 1.0  # the value of the x > kink branch
+    cause = (
+        f"at the kink x = {kink:g} the x > {kink:g} branch was used; by the course's convention the "
+        f"x <= {kink:g} branch applies there"
+    )
+    if function == "prelu_grad":
+        dfdx, dfdalpha = parts(got, ("dfdx", "dfdalpha"), function)
+        shown = {"x": x, **params}
+        assert_array(dfdx, expected[0], what="dfdx returned by prelu_grad", show_inputs=shown,
+                     candidates={cause: wrong_branch})  # fmt: skip
+        assert_array(dfdalpha, expected[1], what="dfdalpha returned by prelu_grad", show_inputs=shown)
+    else:
+        assert_array(got, expected, what=f"{function}(x)", show_inputs={"x": x, **params},
+                     candidates={cause: wrong_branch})  # fmt: skip
+
+
+@pytest.mark.partial_credit
+@pytest.mark.parametrize("name", named_cases("agrees with central differences of your own forward", DERIVATIVES, 0.5))
+def test_derivative_agrees_with_your_forward(student, rng, credit, name):
+    activation = activation_of(name)
+    shape = (3, 4)
+    params = {"alpha": prelu_slopes(rng, shape[-1])} if activation.name == "prelu" else activation.params(rng)
+    x = activation_input(rng, shape, activation, params)
+    forward = getattr(student.activations, activation.name)
+    derivative = getattr(student.activations, name)(x.copy(), **params)
+
+    def own_forward(**inputs):
+        return array_result(forward, inputs.pop("x"), shape=shape, **inputs)
+
+    if activation.name == "prelu":
+        dfdx, dfdalpha = parts(derivative, ("dfdx", "dfdalpha"), name)
+        # With one slope per entry, the derivative along a slope is the elementwise ∂f/∂alpha.
+        checks = [("dfdx", dfdx, "x"), ("dfdalpha", dfdalpha, "alpha")]
+        params = {"alpha": np.broadcast_to(params["alpha"], shape).copy()}
+    else:
+        checks = [(name, derivative, "x")]
+    cases = Cases(credit, len(checks))
+    for label, analytic, wrt in checks:
+        with cases.case(label), lead(f"Compared with central differences of your own {activation.name}:"):
+            check_gradient(
+                own_forward, analytic, {"x": x, **params}, np.ones(shape), wrt,
+                what=f"{label} returned by {name}", rng=rng,
+                kinks=activation.kinks(params) if wrt == "x" else (),
+            )  # fmt: skip
+    cases.finish()
