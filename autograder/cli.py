@@ -11,9 +11,15 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+)  # fmt: skip
 
-from autograder import __version__, assignment, console, grading, stubs, verification
+from autograder import __version__, assignment, batch, console, gradebook, grading, merge, report, stubs, verification
+from autograder import build, demo, otter_format, results
+from autograder.gradebook import GradebookError
 from autograder.intake import IntakeError
+from autograder.roster import RosterError
 
 USAGE_ERROR = 2
 GRADER_ERROR = 1
@@ -28,6 +34,14 @@ def load_assignment(name: str | None) -> assignment.Assignment:
     try:
         return assignment.load(name)
     except assignment.AssignmentError as err:
+        fail(str(err))
+
+
+def require_otter() -> None:
+    """Stop with a one-line message saying how to install otter-grader when it is missing."""
+    try:
+        otter_format.otter()
+    except otter_format.OtterUnavailable as err:
         fail(str(err))
 
 
@@ -49,14 +63,25 @@ def cli() -> None:
     help="Where to write Gradescope's results.json.",
 )
 @click.option("--seed", type=int, help="Seed of the random test inputs (default: derived from the files).")
-def grade(path: Path, name: str | None, results_path: Path, seed: int | None) -> None:
-    """Grade one submission: PATH is a folder, a zip, or one of the assignment's files."""
+@click.option(
+    "--format", "results_format", type=click.Choice(["gradescope", "otter"]), default="gradescope", show_default=True,
+    help="Shape of results.json: ours, or that of otter-grader's Gradescope autograder (needs the otter extra).",
+)  # fmt: skip
+def grade(path: Path, name: str | None, results_path: Path, seed: int | None, results_format: str) -> None:
+    """Grade one submission: PATH is a folder, a zip, a notebook, or one of the assignment's files."""
     chosen = load_assignment(name)
+    if results_format == "otter":
+        require_otter()
     try:
         outcome = grading.grade(chosen, path, results_path, seed=seed)
     except IntakeError as err:
         fail(str(err))
+    if results_format == "otter":
+        config = otter_format.autograder_config(chosen)
+        results.write(results_path, otter_format.gradescope_dict(outcome.results, config))
     out = Console()
+    for note in outcome.submission.notes:
+        out.print(note, style="dim", markup=False, highlight=False)
     if outcome.submission.ignored:
         out.print(f"[dim]ignored: {'; '.join(outcome.submission.ignored)}[/]", highlight=False)
     for message in outcome.submission.syntax_errors.values():
@@ -92,15 +117,160 @@ def verify(name: str | None, seed: int, jobs: int) -> None:
     out = Console()
     with out.status("grading the reference, the template, the mutants and the alternatives"):
         outcomes = verification.verify(chosen, seed=seed, jobs=jobs)
-    out.print(console.verification_table(outcomes, f"verify {chosen.name} (seed {seed})"))
-    killed, mutants = verification.mutation_score(outcomes)
-    failures = [o for o in outcomes if not o.ok]
-    out.print(f"mutation score: {killed}/{mutants} mutants lose points", highlight=False)
-    for outcome in failures:
-        detail = "; ".join(outcome.problems) or f"scored {outcome.score:g}/{outcome.max_score:g}"
-        click.echo(f"autograder: {outcome.case.id} should get {verification.EXPECTATIONS[outcome.case.kind]}: {detail}", err=True)
+    console.print_verification(outcomes, f"verify {chosen.name} (seed {seed})", out)
+    failures = verification.failure_reasons(outcomes)
+    for reason in failures:
+        click.echo(f"autograder: {reason}", err=True)
     if failures:
         sys.exit(GRADER_ERROR)
+
+
+@cli.command("batch")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--assignment", "name", help="Assignment to grade against (default: the only one).")
+@click.option("--jobs", type=click.IntRange(min=1), help="Submissions graded at once (default: every core).")
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=batch.DEFAULT_OUT, show_default=True,
+    help="Folder for the gradebook, the summary and each submission's results.",
+)  # fmt: skip
+@click.option("--force", is_flag=True, help="Regrade submissions whose results are up to date.")
+@click.option("--shard", "shard_text", default="1/1", show_default=True, help="Grade only slice I of N (I/N).")
+@click.option(
+    "--format", "results_format", type=click.Choice(["gradescope", "otter"]), default="gradescope", show_default=True,
+    help="otter: also write otter grade's final_grades.csv into the output folder (needs the otter extra).",
+)  # fmt: skip
+def batch_command(
+    path: Path, name: str | None, jobs: int | None, out_dir: Path, force: bool, shard_text: str, results_format: str
+) -> None:
+    """Grade a class: PATH is a folder with one sub-folder or zip per student, or a Gradescope
+    "Export Submissions" zip or folder."""
+    chosen = load_assignment(name)
+    if results_format == "otter":
+        require_otter()
+    try:
+        shard = batch.Shard.parse(shard_text)
+    except batch.ShardError as err:
+        fail(str(err))
+    out = Console()
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=out,
+    )  # fmt: skip
+    task = bar.add_task(f"grading {chosen.name}", total=None)
+
+    def started(total: int) -> None:  # shown once the submissions are found
+        bar.update(task, total=total)
+        bar.start()
+
+    try:
+        summary = batch.grade_class(
+            chosen, path, out_dir, jobs=jobs, force=force, shard=shard,
+            started=started, finished=lambda record, skipped: bar.advance(task),
+        )  # fmt: skip
+    except (RosterError, GradebookError) as err:
+        fail(str(err))
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+    console.print_batch_summary(summary, str(out_dir), out)
+    if results_format == "otter":
+        out.print(f"otter grades written to {otter_format.write_final_grades(out_dir, summary)}", highlight=False)
+    try:
+        click.echo(f"report written to {report.write_report(out_dir)}")
+    except report.ReportError as err:  # the gradebook is written all the same
+        click.echo(f"autograder: no report: {err}", err=True)
+    troubled = [s for s in summary["submissions"] if s["status"] == gradebook.GRADER_ERROR]
+    for row in troubled:
+        click.echo(f"autograder: grader problem with {row['id']}: {row['reason']}", err=True)
+    if troubled:
+        sys.exit(GRADER_ERROR)
+
+
+@cli.command("merge")
+@click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder for the merged gradebook, summary and results.")  # fmt: skip
+def merge_command(shards: tuple[Path, ...], out_dir: Path) -> None:
+    """Combine the output folders of every shard of a batch (autograder batch --shard I/N) into one."""
+    try:
+        summary = merge.merge(list(shards), out_dir)
+    except GradebookError as err:
+        fail(str(err))
+    console.print_batch_summary(summary, str(out_dir), Console())
+
+
+@cli.command("report")
+@click.argument("out_dir", metavar="DIR", type=click.Path(path_type=Path))
+def report_command(out_dir: Path) -> None:
+    """Write DIR/report.html (charts also in DIR/report/) for DIR, an output folder of autograder
+    batch or merge: scores, pass rates, diagnosed mistakes, grading times, submissions not graded."""
+    try:
+        page = report.write_report(out_dir)
+    except (GradebookError, report.ReportError) as err:
+        fail(str(err))
+    click.echo(f"report written to {page}")
+
+
+def build_verified(chosen: assignment.Assignment, out_dir: Path, seed: int, jobs: int, out: Console) -> build.Built:
+    """``build.build`` with a progress line; on a ``BuildError``, the verification table, the
+    failing cases on stderr, and exit 1."""
+    total, done = len(verification.cases(chosen)), 0
+    with out.status(f"verifying {chosen.name}") as status:
+
+        def progress(outcome: verification.Outcome) -> None:
+            nonlocal done
+            done += 1
+            status.update(f"verifying {chosen.name}: {done}/{total} cases graded")
+
+        try:
+            built = build.build(chosen, out_dir, seed=seed, jobs=jobs, progress=progress)
+        except build.BuildError as err:
+            status.stop()
+            if err.outcomes:
+                console.print_verification(err.outcomes, f"verify {chosen.name} (seed {seed})", out)
+            fail(f"cannot build {chosen.name}: {err}", GRADER_ERROR)
+    return built
+
+
+@cli.command("build")
+@click.argument("name", required=False)
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=build.DEFAULT_OUT,
+    show_default=True, help="Folder for NAME/student.zip and NAME/autograder.zip.",
+)  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the verification's test inputs.")
+@click.option("--jobs", type=int, default=2, show_default=True, help="Submissions graded at once.")
+def build_command(name: str | None, out_dir: Path, seed: int, jobs: int) -> None:
+    """Regenerate student_template/NAME, verify the suites, then write the students' handout
+    (student.zip) and the Gradescope autograder (autograder.zip); no zip is written if a case fails."""
+    chosen = load_assignment(name)
+    out = Console()
+    built = build_verified(chosen, out_dir, seed, jobs, out)
+    console.print_verification(built.outcomes, f"verify {chosen.name} (seed {seed})", out)
+    out.print(f"handout for students: {built.student_zip}\nGradescope autograder: {built.autograder_zip}",
+              highlight=False)  # fmt: skip
+
+
+@cli.command("demo")
+@click.argument("name", required=False)
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=build.DEFAULT_OUT,
+    show_default=True, help="Folder for NAME/student.zip and NAME/autograder.zip.",
+)  # fmt: skip
+@click.option("--jobs", type=int, default=2, show_default=True, help="Submissions graded at once.")
+def demo_command(name: str | None, out_dir: Path, jobs: int) -> None:
+    """The whole story in one command: build the assignment (verification included), then grade
+    the reference solution, the blank template and a buggy submission."""
+    chosen = load_assignment(name)
+    out = Console()
+    built = build_verified(chosen, out_dir, demo.SEED, jobs, out)
+    out.print(f"built {chosen.name}; verified: {demo.verification_summary(built.outcomes)}", highlight=False)
+    demo.show_samples(chosen, out)
+    out.print(
+        f"\nhandout for students: {built.student_zip}\nGradescope autograder: {built.autograder_zip} "
+        "(upload it as a Gradescope programming assignment's autograder, base image Ubuntu 22.04)",
+        highlight=False,
+    )
 
 
 def main() -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from autograder.verification import EXPECTATIONS
+from autograder.verification import EXPECTATIONS, mutation_score
 
 STATUS_STYLE = {"passed": "green", "failed": "red"}
 
@@ -59,3 +60,43 @@ def verification_table(outcomes, title: str) -> Table:
             mark,
         )
     return table
+
+
+BATCH_STATUS_STYLE = {"graded": "green", "unusable": "yellow", "grader-error": "red"}
+
+
+def print_batch_summary(summary: dict, out_dir: str, console: Console | None = None) -> None:
+    """What a batch did: counts by status, the score spread, and every submission that was not
+    graded, with its reason."""
+    console = console or Console()
+    counts = summary["counts"]
+    statuses = ", ".join(
+        f"[{style}]{counts[status]} {status}[/]" for status, style in BATCH_STATUS_STYLE.items() if counts[status]
+    )
+    console.print(f"{counts['submissions']} submissions: {statuses} ({counts['skipped']} up to date, not regraded)")
+    if summary["score"]:
+        spread = summary["score"]
+        console.print(
+            f"score out of {summary['max_score']:g}: mean {spread['mean']:g}, median {spread['median']:g}, "
+            f"min {spread['min']:g}, max {spread['max']:g}",
+            highlight=False,
+        )
+    problems = [s for s in summary["submissions"] if s["status"] != "graded"]
+    if problems:
+        table = Table(title="not graded", title_justify="left")
+        table.add_column("submission")
+        table.add_column("status")
+        table.add_column("reason", overflow="fold", max_width=80)
+        for row in problems:
+            style = BATCH_STATUS_STYLE[row["status"]]
+            table.add_row(Text(row["id"]), Text(row["status"], style=style), Text(row["reason"]))  # shown as is
+        console.print(table)
+    console.print(f"gradebook, summary and results written to {out_dir}", highlight=False)
+
+
+def print_verification(outcomes, title: str, console: Console | None = None) -> None:
+    """The verification table of ``outcomes`` and the mutation score."""
+    console = console or Console()
+    console.print(verification_table(outcomes, title))
+    killed, mutants = mutation_score(outcomes)
+    console.print(f"mutation score: {killed}/{mutants} mutants lose points", highlight=False)

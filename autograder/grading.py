@@ -65,15 +65,19 @@ def runner_environment(run_dir: Path) -> dict[str, str]:
     return env
 
 
-def run_suite(assignment: Assignment, run_dir: Path) -> str | None:
-    """Run the assignment's suites in a test-runner process; a grader-side problem, or None."""
+def run_suite(assignment: Assignment, run_dir: Path, *options: str) -> str | None:
+    """Run the assignment's suites in a test-runner process (``options`` are further pytest
+    options); a grader-side problem, or None."""
     tests = assignment.tests
+    # --assert=plain: students never see pytest's assertion introspection, and rewriting the
+    # suites on every run (no bytecode cache is written) would only cost time.
     command = [
         sys.executable, "-I", "-m", "pytest", str(tests),
         "-c", str(RUNNER_CONFIG), "--rootdir", str(tests), "--confcutdir", str(tests),
         "-o", f"pythonpath={tests}",
         "-p", "no:cacheprovider", "-p", "autograder.plugin",
-        "--autograder-run", str(run_dir), "--strict-markers", "-q", "--no-header", "--tb=short",
+        "--autograder-run", str(run_dir), "--strict-markers", "--assert=plain", "-q", "--no-header", "--tb=short",
+        *options,
     ]  # fmt: skip
     timeout = assignment.limits.suite_timeout_seconds
     with (run_dir / "runner.log").open("wb") as log:
@@ -93,11 +97,34 @@ def run_suite(assignment: Assignment, run_dir: Path) -> str | None:
     return f"the test runner ended with exit code {code}:\n{tail}"
 
 
+class CollectionError(Exception):
+    """The suites cannot be collected; the message holds pytest's report."""
+
+
+def collect_manifest(assignment: Assignment) -> list[records.ManifestEntry]:
+    """Every test of the assignment's suites with its points and visibility, collected without
+    running any test (so no student code at all). Raises ``CollectionError``."""
+    with tempfile.TemporaryDirectory(prefix="autograder-collect-") as tmp:
+        run_dir = Path(tmp)
+        records.RunPlan(
+            project=str(assignment.root), assignment=assignment.name, scratch=str(run_dir), seed=0, modules=[]
+        ).write(run_dir)
+        problem = run_suite(assignment, run_dir, "--collect-only")
+        manifest = records.read_manifest(run_dir)
+        errors = records.read_lines(run_dir / records.COLLECTION_ERRORS)
+    problems = [problem] if problem else []
+    problems += [f"could not collect {e['nodeid']}: {e['message']}" for e in errors]
+    if problems or manifest is None:
+        raise CollectionError("\n".join(problems) or "the test runner collected no tests")
+    return manifest
+
+
 def submission_summary(submission: Submission, seed: int) -> list[str]:
     """Markdown lines for the top of the results page."""
     lines = [f"Random test inputs were drawn with seed {seed}."]
     if submission.files:
         lines.append("Graded files: " + ", ".join(f"`{name}`" for name in sorted(submission.files)) + ".")
+    lines.extend(submission.notes)
     for name in submission.missing:
         lines.append(f"**`{name}` was not submitted**: the tests that need it score 0.")
     for message in submission.syntax_errors.values():
@@ -130,6 +157,7 @@ def run_in_sandbox(
     seed: int,
     results_path: Path,
     hidden_paths: tuple[Path, ...],
+    runner_options: tuple[str, ...],
 ) -> tuple[str | None, list[records.ManifestEntry] | None, dict[str, records.Verdict], list[dict]]:
     """Stage the submission, run the suites against it, kill every sandboxed process; return the
     runner's problem (or None), the manifest, the verdicts and the collection errors."""
@@ -152,7 +180,7 @@ def run_in_sandbox(
             uid=uid,
             hidden_paths=[str(p.resolve()) for p in secrets] if uid is not None else [],
         ).write(run_dir)
-        problem = run_suite(assignment, run_dir)
+        problem = run_suite(assignment, run_dir, *runner_options)
         if uid is not None:
             kill_all(uid)
         manifest = records.read_manifest(run_dir)
@@ -168,12 +196,15 @@ def grade(
     *,
     seed: int | None = None,
     hidden_paths: tuple[Path, ...] = (),
+    stop_at_first_failure: bool = False,
 ) -> Grade:
     """Grade the submission at ``path`` and write ``results_path``.
 
     ``hidden_paths`` are further paths the student's code must not read (on Gradescope: the
-    autograder source, the submission metadata and the results folder). Raises
-    ``intake.IntakeError`` for a submission that cannot be used at all.
+    autograder source, the submission metadata and the results folder).
+    ``stop_at_first_failure`` ends the run at the first failed test, leaving the rest without a
+    verdict (scored 0): enough to prove that a known-buggy submission loses points, much faster.
+    Raises ``intake.IntakeError`` for a submission that cannot be used at all.
     """
     started = time.perf_counter()
     submission = intake.collect(path, assignment)
@@ -181,7 +212,7 @@ def grade(
     extra = {"assignment": assignment.name, "seed": seed}
     try:
         problem, manifest, verdicts, collection_errors = run_in_sandbox(
-            assignment, submission, seed, results_path, hidden_paths
+            assignment, submission, seed, results_path, hidden_paths, ("--maxfail=1",) if stop_at_first_failure else ()
         )
     except Exception as err:  # a grader-side failure must still leave a valid results.json
         problem, manifest, verdicts, collection_errors = f"{type(err).__name__}: {err}", None, {}, []

@@ -5,6 +5,11 @@ shallowest copy wins); everything else is listed as ignored and never copied, so
 ``conftest.py``, ``pytest.ini``, ``sitecustomize.py``, ``*.pth`` or ``numpy.py`` has no effect.
 Zip entries with absolute or ``..`` paths and symbolic links are refused; files are read with a
 size cap. Syntax errors are found here (``compile`` runs no code) so the results can name them.
+
+A Jupyter notebook stands in for the ``.py`` files (``notebook_submission``): given as the path
+itself, or found in a folder or zip that holds none of the assignment's ``.py`` files (then the
+shallowest notebook is read, the first by name among equals). When a ``.py`` file of the
+assignment is there, the ``.py`` files win and notebooks are listed as ignored.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from autograder import notebook_submission
 from autograder.assignment import Assignment
 
 MAX_FILE_BYTES = 1 << 20
@@ -36,6 +42,9 @@ class Submission:
     missing: list[str] = field(default_factory=list)
     syntax_errors: dict[str, str] = field(default_factory=dict)
     """File name -> student-facing message with the line."""
+    notes: list[str] = field(default_factory=list)
+    """Student-facing Markdown lines on how the files were obtained, e.g. which functions were
+    found in a notebook and where."""
 
 
 def syntax_error(name: str, source: bytes) -> str | None:
@@ -88,35 +97,80 @@ def candidates_from_zip(archive: zipfile.ZipFile) -> tuple[list, list[str]]:
     return found, refused
 
 
+def size_limit(relative: PurePosixPath) -> int:
+    """The most bytes read of a file: a notebook carries its outputs (plots), so it may be larger."""
+    return notebook_submission.MAX_NOTEBOOK_BYTES if relative.suffix.lower() == ".ipynb" else MAX_FILE_BYTES
+
+
+def read_candidate(relative: PurePosixPath, reader, size: int, submission: Submission) -> bytes | None:
+    """The content of one candidate file, or None (and a note in ``submission.ignored``) when it
+    is a symbolic link or larger than its ``size_limit``."""
+    limit = size_limit(relative)
+    if reader is None:
+        submission.ignored.append(f"{relative} (a symbolic link; submit the file itself)")
+        return None
+    if size <= limit:
+        content = reader()
+        if len(content) <= limit:
+            return content
+    submission.ignored.append(f"{relative} (larger than {limit >> 20} MB)")
+    return None
+
+
+def take(name: str, content: bytes, submission: Submission) -> None:
+    """Keep one of the assignment's files, noting a syntax error of a Python file."""
+    submission.files[name] = content
+    if name.endswith(".py") and (message := syntax_error(name, content)):
+        submission.syntax_errors[name] = message
+
+
+def take_notebook(label: str, content: bytes, assignment: Assignment, submission: Submission) -> None:
+    """Take the assignment's modules rebuilt from a notebook; IntakeError if it is not a notebook."""
+    try:
+        rebuilt = notebook_submission.extract(content, assignment)
+    except notebook_submission.NotebookError as err:
+        raise IntakeError(f"{label}: {err}") from None
+    for name, source in rebuilt.files.items():
+        take(name, source, submission)
+    submission.notes.extend(rebuilt.notes(label))
+
+
+def is_notebook(relative: PurePosixPath, assignment: Assignment) -> bool:
+    """A Jupyter notebook that is not itself one of the files the assignment lists."""
+    return relative.suffix.lower() == ".ipynb" and relative.name not in assignment.files
+
+
 def select(candidates: list, assignment: Assignment, submission: Submission) -> None:
-    """Take the assignment's files from ``candidates``, the shallowest copy of each name."""
+    """Take the assignment's files from ``candidates``, the shallowest copy of each name; a
+    notebook stands in for the ``.py`` files when none of them is there."""
     wanted = set(assignment.files)
     ordered = sorted(candidates, key=lambda c: (len(c[0].parts), str(c[0])))
-    for relative, reader, size in ordered:
+    notebooks = [c for c in ordered if is_notebook(c[0], assignment)]
+    for relative, reader, size in (c for c in ordered if not is_notebook(c[0], assignment)):
         name = relative.name
         if name not in wanted:
             submission.ignored.append(f"{relative} (not part of the assignment)")
         elif name in submission.files:
             submission.ignored.append(f"{relative} (another {name} was taken)")
-        elif reader is None:
-            submission.ignored.append(f"{relative} (a symbolic link; submit the file itself)")
-        elif size > MAX_FILE_BYTES:
-            submission.ignored.append(f"{relative} (larger than {MAX_FILE_BYTES >> 20} MB)")
-        else:
-            content = reader()
-            if len(content) > MAX_FILE_BYTES:
-                submission.ignored.append(f"{relative} (larger than {MAX_FILE_BYTES >> 20} MB)")
-                continue
-            submission.files[name] = content
-            if name.endswith(".py") and (message := syntax_error(name, content)):
-                submission.syntax_errors[name] = message
-    submission.missing = [f for f in assignment.files if f not in submission.files]
+        elif (content := read_candidate(relative, reader, size, submission)) is not None:
+            take(name, content, submission)
+    if any(name.endswith(".py") for name in submission.files):
+        reason = "the .py files were submitted, so notebooks are not read"
+        submission.ignored.extend(f"{relative} ({reason})" for relative, _, _ in notebooks)
+        return
+    chosen = None
+    for relative, reader, size in notebooks:
+        if chosen is not None:
+            submission.ignored.append(f"{relative} (the notebook {chosen} was read)")
+        elif (content := read_candidate(relative, reader, size, submission)) is not None:
+            take_notebook(str(relative), content, assignment, submission)
+            chosen = relative
 
 
 def collect(path: Path, assignment: Assignment) -> Submission:
-    """Read a submission: a folder, a zip, or one of the assignment's files.
+    """Read a submission: a folder, a zip, a notebook, or one of the assignment's files.
 
-    Raises IntakeError when the path cannot be used at all (missing, unreadable zip, notebook).
+    Raises IntakeError when the path cannot be used at all (missing, unreadable zip, not a notebook).
     """
     submission = Submission()
     if not path.exists():
@@ -130,14 +184,16 @@ def collect(path: Path, assignment: Assignment) -> Submission:
                 select(candidates, assignment, submission)
         except (zipfile.BadZipFile, OSError, EOFError) as err:
             raise IntakeError(f"{path} is not a readable zip file ({err}); zip the files again") from None
-    elif path.suffix.lower() == ".ipynb":
-        raise IntakeError(
-            f"{path}: notebook submissions are not supported yet; submit the .py files ({', '.join(assignment.files)})"
-        )
+    elif is_notebook(PurePosixPath(path.name), assignment):
+        if path.stat().st_size > notebook_submission.MAX_NOTEBOOK_BYTES:
+            raise IntakeError(f"{path} is larger than {notebook_submission.MAX_NOTEBOOK_BYTES >> 20} MB")
+        take_notebook(path.name, path.read_bytes(), assignment, submission)
     elif path.name in assignment.files:
         select([(PurePosixPath(path.name), path.read_bytes, path.stat().st_size)], assignment, submission)
     else:
         raise IntakeError(
-            f"{path} is not a folder, a zip or one of the assignment's files ({', '.join(assignment.files)})"
+            f"{path} is not a folder, a zip, a notebook or one of the assignment's files "
+            f"({', '.join(assignment.files)})"
         )
+    submission.missing = [f for f in assignment.files if f not in submission.files]
     return submission

@@ -166,8 +166,10 @@ class GradingRun:
                 limits=self.assignment.limits,
                 uid=self.plan.uid,
                 hidden_paths=tuple(Path(p) for p in self.plan.hidden_paths),
+                preload=tuple(m for m in self.plan.modules if m not in self.plan.missing),
             )
         )
+        self.worker.start()  # the student's modules import while the suites are collected
         self.student = RemoteStudent(self.worker, self.plan.modules, self.plan.missing)
         GradingRun.current = self
 

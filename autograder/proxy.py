@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from autograder.aliasing import shared_memory
 from autograder.codec import CodecError, FunctionRef, HandleTracker, convert, reference_or_reject
 from autograder.errors import StudentError
 from autograder.sandbox import CallResult, Worker
@@ -142,7 +143,9 @@ class LocalStudent(Student):
         except CodecError as err:
             raise unsendable(function, err).error() from None
         seconds = time.monotonic() - start
-        return CallResult(value, caught, args if return_args else None, kwargs if return_args else None, seconds)
+        aliases = shared_memory(value, args, kwargs) if return_args else None
+        return CallResult(value, caught, args if return_args else None, kwargs if return_args else None, seconds,
+                          aliases)
 
     def close(self) -> None:
         """Forgets the imported student modules."""

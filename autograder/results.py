@@ -18,6 +18,7 @@ from autograder.records import ManifestEntry, Verdict
 OUTPUT_FORMAT = "md"
 MAX_MESSAGE_CHARS = 8_000
 SCHEMA = Path(__file__).parent / "schema" / "gradescope-results.schema.json"
+PRINTED_HEADING = "Your code printed:"  # introduces what the student's code printed during a test
 
 
 def fenced(text: str, language: str = "text") -> str:
@@ -44,7 +45,7 @@ def test_output(verdict: Verdict | None, missing_reason: str) -> str:
     if verdict.message:
         parts.append(fenced(clip(verdict.message, MAX_MESSAGE_CHARS)))
     if verdict.output:
-        parts.append("Your code printed:\n\n" + fenced(verdict.output))
+        parts.append(f"{PRINTED_HEADING}\n\n" + fenced(verdict.output))
     return "\n\n".join(parts)
 
 
@@ -60,7 +61,9 @@ def build(
     """The results dictionary.
 
     ``summary`` are Markdown lines for the top of the page (files graded, ignored files, seed, ...);
-    ``missing_reason`` explains why a test of the manifest has no verdict.
+    ``missing_reason`` explains why a test of the manifest has no verdict. Each test's
+    ``extra_data.file`` names its test file relative to the suite folder (``public/test_x.py``),
+    which the gradebook of a batch uses to group tests into parts.
     """
     tests = []
     for entry in manifest:
@@ -76,6 +79,7 @@ def build(
                 "output": test_output(verdict, missing_reason),
                 "output_format": OUTPUT_FORMAT,
                 "visibility": entry.visibility,
+                "extra_data": {"file": entry.nodeid.split("::", 1)[0]},
             }
         )
     score = round(sum(t["score"] for t in tests), 4)

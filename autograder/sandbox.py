@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 import autograder
+from autograder.aliasing import MAX_REPORTED
 from autograder.assignment import Limits
 from autograder.codec import CodecError, HandleTracker, MessageReader, decode, encode, write_some
 from autograder.errors import StudentError
@@ -70,6 +71,9 @@ class SandboxConfig:
     """The largest message exchanged with the worker, either way."""
     max_output_chars: int = 20_000
     """How much of the student's output is kept between two ``take_output`` (head and tail)."""
+    preload: tuple[str, ...] = ()
+    """Student modules the worker imports as soon as it has started, before its first call, so
+    that importing them overlaps with the grader's own preparations (see ``Worker.start``)."""
 
 
 @dataclass
@@ -84,6 +88,10 @@ class CallResult:
     kwargs_after: dict | None
     seconds: float
     """Wall-clock time of the call as seen by the grader."""
+    aliases: list[list] | None = None
+    """With ``return_args``: returned arrays that share memory with an argument, as
+    ``[result path, argument position or keyword, path inside the argument]``
+    (see ``autograder.aliasing``)."""
 
 
 class OutputBuffer:
@@ -563,6 +571,11 @@ class Worker:
             self._finalizer()
         self._process = self._finalizer = None
 
+    def start(self) -> None:
+        """Start the worker process now rather than at the first call; it then imports the
+        ``preload`` modules while the caller goes on (their time counts towards the first call)."""
+        self._running()
+
     def take_output(self) -> str:
         """What the student's code printed since the last take (head and tail when long)."""
         if self._process is not None and not self._process.killed:
@@ -673,7 +686,8 @@ class Worker:
                 pass
         argv = [sys.executable, "-I", "-m", "autograder.worker",
                 "--request-fd", str(request_read), "--reply-fd", str(reply_write),
-                "--generation", str(generation), "--max-bytes", str(config.max_reply_bytes)]
+                "--generation", str(generation), "--max-bytes", str(config.max_reply_bytes),
+                "--preload", *config.preload]
         try:
             popen = subprocess.Popen(
                 argv, cwd=config.scratch, env=_environment(config.scratch), stdin=subprocess.DEVNULL,
@@ -722,7 +736,7 @@ def _call_result(reply: Any, seconds: float) -> CallResult | Failure:
     neither properly."""
     if type(reply) is dict and reply.get("status") == "error" and set(reply) == {"status", "failure"}:
         return Failure.from_plain(reply["failure"])
-    keys = {"status", "value", "warnings", "args_after", "kwargs_after"}
+    keys = {"status", "value", "warnings", "args_after", "kwargs_after", "aliases"}
     if type(reply) is not dict or reply.get("status") != "ok" or set(reply) != keys:
         raise CodecError("the reply is neither a result nor a failure")
     caught = reply["warnings"]
@@ -730,4 +744,14 @@ def _call_result(reply: Any, seconds: float) -> CallResult | Failure:
         raise CodecError("the warnings are not a list of strings")
     if type(reply["args_after"]) not in (tuple, type(None)) or type(reply["kwargs_after"]) not in (dict, type(None)):
         raise CodecError("the arguments after the call are malformed")
-    return CallResult(reply["value"], caught[:100], reply["args_after"], reply["kwargs_after"], seconds)
+    aliases = reply["aliases"]
+    if aliases is not None and not (type(aliases) is list and all(well_formed_alias(a) for a in aliases)):
+        raise CodecError("the shared-memory report is malformed")
+    return CallResult(reply["value"], caught[:100], reply["args_after"], reply["kwargs_after"], seconds,
+                      aliases[:MAX_REPORTED] if aliases is not None else None)
+
+
+def well_formed_alias(alias: Any) -> bool:
+    """One entry of ``CallResult.aliases``: ``[result path, argument position or keyword, path]``."""
+    return (type(alias) is list and len(alias) == 3 and type(alias[0]) is str and type(alias[2]) is str
+            and type(alias[1]) in (int, str))

@@ -89,6 +89,13 @@ def solution_functions(source: str, filename: str) -> list[str]:
     return list(dict.fromkeys(_read_markers(source, filename).functions))
 
 
+def solution_lines(source: str, filename: str) -> list[str]:
+    """The lines inside the solution regions (markers excluded), in file order: what a stub
+    must never contain."""
+    marked = _read_markers(source, filename)
+    return [line for region in marked.regions for line in marked.lines[region.begin : region.end - 1]]
+
+
 def generate_template(solution_dir: Path, template_dir: Path) -> list[Path]:
     """Write the stub of every ``*.py`` file of ``solution_dir`` (not recursive) to ``template_dir``.
 

@@ -15,6 +15,8 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import source_edit
+
 SEPARATOR = "__"
 
 
@@ -55,8 +57,7 @@ def read_overrides(path: Path) -> list[Variant]:
         elif isinstance(node, ast.FunctionDef) and SEPARATOR in node.name.strip("_"):
             function, _, name = node.name.partition(SEPARATOR)
             variant = variants.setdefault(name, Variant(module=path.stem, name=name))
-            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            text = "".join(lines[start - 1 : node.end_lineno])
+            text = "".join(lines[source_edit.first_line(node) - 1 : node.end_lineno])
             variant.functions[function] = text.replace(f"def {node.name}(", f"def {function}(", 1)
             doc = ast.get_docstring(node)
             if doc and not variant.description:
@@ -77,24 +78,12 @@ def read_overrides(path: Path) -> list[Variant]:
 def apply(solution_source: str, variant: Variant, filename: str) -> str:
     """The solution module's source with the variant's functions in place of the originals and
     its imports added after the module's own imports."""
-    tree = ast.parse(solution_source, filename=filename)
-    lines = solution_source.splitlines(keepends=True)
-    targets = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
-    unknown = sorted(set(variant.functions) - set(targets))
-    if unknown:
-        raise VariantError(f"variant {variant.id} replaces {', '.join(unknown)}, not defined in {filename}")
-    replacements = []
-    for function, text in variant.functions.items():
-        node = targets[function]
-        start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        replacements.append((start - 1, node.end_lineno, text))
-    last_import = max(
-        (node.end_lineno for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))), default=0
-    )
-    replacements.append((last_import, last_import, "".join(variant.imports)))
-    for start, end, text in sorted(replacements, key=lambda r: r[0], reverse=True):
-        lines[start:end] = [text if text.endswith("\n") or not text else text + "\n"]
-    return "".join(lines)
+    try:
+        return source_edit.replace_definitions(
+            solution_source, filename, variant.functions, "".join(variant.imports)
+        )
+    except source_edit.UnknownDefinitions as err:
+        raise VariantError(f"variant {variant.id} replaces {', '.join(err.names)}, not defined in {filename}") from None
 
 
 def discover(folder: Path) -> list[Variant]:

@@ -72,7 +72,9 @@ def run_case(assignment: Assignment, case: Case, seed: int) -> Outcome:
             folder = assignment.template
         else:
             variants.materialise(assignment.solution, case.variant, folder)
-        grade = grading.grade(assignment, folder, Path(tmp) / "results.json", seed=seed)
+        grade = grading.grade(
+            assignment, folder, Path(tmp) / "results.json", seed=seed, stop_at_first_failure=case.kind == "mutant"
+        )
     tests = grade.results["tests"]
     return Outcome(
         case=case,
@@ -100,3 +102,14 @@ def mutation_score(outcomes: list[Outcome]) -> tuple[int, int]:
     """(mutants that lost points, mutants)."""
     mutants = [o for o in outcomes if o.case.kind == "mutant"]
     return sum(o.ok for o in mutants), len(mutants)
+
+
+def failure_reasons(outcomes: list[Outcome]) -> list[str]:
+    """One line per case that did not score what it must, e.g.
+    ``layers.no_bias should get loses points: scored 80/80``."""
+    reasons = []
+    for outcome in outcomes:
+        if not outcome.ok:
+            detail = "; ".join(outcome.problems) or f"scored {outcome.score:g}/{outcome.max_score:g}"
+            reasons.append(f"{outcome.case.id} should get {EXPECTATIONS[outcome.case.kind]}: {detail}")
+    return reasons

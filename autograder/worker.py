@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.aliasing import shared_memory
 from autograder.codec import (
     CodecError, FunctionRef, Handle, describe_type, decode, encode, is_row, read_message, write_message,
 )
@@ -379,7 +380,8 @@ def _answer(runtime: StudentRuntime, message: bytearray, max_bytes: int) -> list
         value, caught = runtime.call(request["module"], function, args, kwargs)
         keep_args = request["return_args"]
         reply = {"status": "ok", "value": value, "warnings": caught,
-                 "args_after": args if keep_args else None, "kwargs_after": kwargs if keep_args else None}
+                 "args_after": args if keep_args else None, "kwargs_after": kwargs if keep_args else None,
+                 "aliases": shared_memory(value, args, kwargs) if keep_args else None}
         return encode(reply, fallback=runtime.handles.store, max_bytes=max_bytes)
     except CallFailed as failed:
         failure = failed.failure
@@ -394,11 +396,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reply-fd", type=int, required=True)
     parser.add_argument("--generation", type=int, required=True)
     parser.add_argument("--max-bytes", type=int, required=True)
+    parser.add_argument("--preload", nargs="*", default=[], help="modules to import before the first request")
     options = parser.parse_args(argv)
     sys.dont_write_bytecode = True
     streams = (_capture_output(), sys.__stdout__, sys.__stderr__)
     runtime = StudentRuntime(Path.cwd(), options.generation)
     write_message(options.reply_fd, encode({"status": "ready"}))
+    for name in options.preload:  # while the grader gets ready; a failure is kept for the calls that need it
+        try:
+            runtime.module(name)
+        except CallFailed:
+            pass
     while True:
         try:
             message = read_message(options.request_fd, options.max_bytes)

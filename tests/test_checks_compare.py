@@ -15,6 +15,7 @@ from autograder.checks import (
     assert_structure,
 )
 from autograder.checks.diagnosis import SIGN_FLIPPED, TRANSPOSED
+from autograder.codec import Handle
 from autograder.errors import CheckFailure
 
 
@@ -51,6 +52,12 @@ def test_array_rejects_an_ndarray_subclass(expected):
     message = failure_message(assert_array, expected.view(MyArray), expected, what="y")
     assert "a MyArray (an ndarray subclass)" in message
     assert "np.asarray" in message
+
+
+def test_array_describes_an_object_kept_by_student_code(expected):
+    handle = Handle(id=1, type_name="matrix", generation=0, note="an ndarray subclass")
+    message = failure_message(assert_array, handle, expected, what="y")
+    assert "got a matrix (an ndarray subclass)" in message
 
 
 @pytest.mark.parametrize(

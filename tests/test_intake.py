@@ -96,11 +96,11 @@ def test_missing_path_and_notebook_and_unknown_file_are_intake_errors(tmp_path, 
         collect(tmp_path / "nope", arith)
     notebook = tmp_path / "hw.ipynb"
     notebook.write_text("{}")
-    with pytest.raises(IntakeError, match="notebook submissions are not supported yet"):
+    with pytest.raises(IntakeError, match="hw.ipynb: not a Jupyter notebook"):
         collect(notebook, arith)
     other = tmp_path / "other.py"
     other.write_text("")
-    with pytest.raises(IntakeError, match="not a folder, a zip or one of"):
+    with pytest.raises(IntakeError, match="not a folder, a zip, a notebook or one of"):
         collect(other, arith)
 
 

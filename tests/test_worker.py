@@ -543,8 +543,12 @@ def test_forged_bytes_on_the_reply_pipe_restart_the_worker(worker):
 
 @pytest.mark.parametrize(("forged", "error"), [
     ({"status": "ok", "value": 1}, "neither a result nor a failure"),
-    ({"status": "ok", "value": 1, "warnings": [3], "args_after": None, "kwargs_after": None}, "warnings"),
-    ({"status": "ok", "value": 1, "warnings": [], "args_after": [], "kwargs_after": None}, "arguments after"),
+    ({"status": "ok", "value": 1, "warnings": [3], "args_after": None, "kwargs_after": None, "aliases": None},
+     "warnings"),
+    ({"status": "ok", "value": 1, "warnings": [], "args_after": [], "kwargs_after": None, "aliases": None},
+     "arguments after"),
+    ({"status": "ok", "value": 1, "warnings": [], "args_after": (), "kwargs_after": {}, "aliases": [["", "x"]]},
+     "shared-memory report"),
     ({"status": "error", "failure": {"kind": "exception"}}, "malformed failure"),
     ({"status": "error", "failure": {"kind": "boom", "summary": "", "exc_type": "", "frames": [], "syntax": None}},
      "malformed failure"),
@@ -946,3 +950,26 @@ def test_signals_are_named_in_crash_messages(scratch):
     )
     assert worker._crash_message(-signal.SIGUSR1, "m.f") == "the worker process was killed by SIGUSR1 while running m.f"
     assert "exited with code 2" in worker._crash_message(2, "m.f")
+
+
+# ------------------------------------------------------------------ start-up
+
+
+def test_preloaded_modules_are_imported_before_the_first_call(tmp_path):
+    scratch = write_modules(tmp_path / "scratch", {
+        "marker.py": "open('imported.txt', 'w').write('yes')\n\ndef ping():\n    return 1\n",
+        "broken.py": "raise ValueError('broken at import')\n",
+    })
+    with make_worker(scratch, preload=("marker", "broken")) as worker:
+        worker.start()
+        assert wait_for(lambda: (scratch / "imported.txt").exists()), "start() did not import the preloaded module"
+        assert worker.call("marker", "ping").value == 1
+        with raises("import", "broken at import"):  # a failed preload is reported by the calls that need it
+            worker.call("broken", "anything")
+
+
+def wait_for(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()

@@ -8,7 +8,11 @@ Everything is generated locally from a seed, so the same call always returns the
   1 where the centre word is a location (a city or a country), for
   ``network.window_classifier_loss``; built from ``make_sentences``, ``split_sentences``,
   ``build_vocabulary`` and ``make_windows``;
-- ``init_mlp_params`` and ``init_window_params``: random initial parameters of both networks.
+- ``init_mlp_params`` and ``init_window_params``: random initial parameters of both networks;
+- ``ripple_bowl`` and its gradient ``ripple_bowl_grad``: a scalar function of an array with a
+  known gradient, to try ``gradcheck.numerical_gradient`` and ``gradcheck.gradient_check`` on;
+- ``least_squares_loss``: the loss of a linear regression, with the signature ``optim.train``
+  expects of a loss function, to try ``optim.train`` on.
 """
 
 from typing import NamedTuple
@@ -302,3 +306,50 @@ def init_window_params(vocab_size, dim, window, hidden, seed=0):
         "b": np.zeros(hidden),
         "u": rng.standard_normal(hidden) / np.sqrt(hidden),
     }
+
+
+def ripple_bowl(x):
+    """A smooth scalar function of an array whose gradient is known, to try gradient checks on.
+
+    f(x) = Σ_i (x_i² / 2 + sin(2·x_i)) over every entry of x; its gradient is
+    ``ripple_bowl_grad``. Its third derivative is not 0, so the error of a central difference
+    grows with the step h (about (4/3)·h²·|cos 2x_i| per entry).
+
+    Args:
+        x: float64 array of any shape.
+
+    Returns:
+        A Python float.
+    """
+    return float(np.sum(0.5 * x * x + np.sin(2.0 * x)))
+
+
+def ripple_bowl_grad(x):
+    """The gradient of ``ripple_bowl``: x + 2·cos(2x), elementwise.
+
+    Args:
+        x: float64 array of any shape.
+
+    Returns:
+        float64 array shaped like ``x``.
+    """
+    return x + 2.0 * np.cos(2.0 * x)
+
+
+def least_squares_loss(params, X, y):
+    """Loss and gradients of a linear least-squares model, in the form ``optim.train`` expects.
+
+    prediction_n = X_n · w + b; loss = (1/N) Σ_n (prediction_n − y_n)² / 2.
+
+    Args:
+        params: dict of float64 arrays ``"w"`` ``(D,)`` and ``"b"`` ``(1,)``.
+        X: float64 array ``(N, D)``.
+        y: array ``(N,)`` of targets (float64, or int64 labels).
+
+    Returns:
+        ``(loss, grads)``: ``loss`` a Python float; ``grads`` a dict with the keys and shapes of
+        ``params``.
+    """
+    residual = X @ params["w"] + params["b"][0] - y
+    grads = {"w": X.T @ residual / len(y), "b": np.array([np.mean(residual)])}
+    return float(np.mean(residual**2) / 2), grads

@@ -31,6 +31,14 @@ DIVIDED_BY_BATCH = (
     "every entry is {n} times too small, and {n} is the batch size: "
     "the result is divided by the batch size once too often"
 )
+EXTRA_FIRST_AXIS = (
+    "it has an extra first axis of length {n}, "
+    "e.g. one row per example that must be summed over the batch (axis 0)"
+)
+MISSING_FIRST_AXIS = (
+    "the first axis (length {n}) is missing, "
+    "e.g. summed over the batch where one value per example is expected"
+)
 NOT_SUMMED = "it keeps one row per example: these rows must be summed over the batch (axis 0)"
 SUMMED = "it is summed over the batch (axis 0), but one value per example is expected"
 FLOAT32 = (
@@ -85,15 +93,9 @@ def shape_hint(got_shape: tuple[int, ...], expected_shape: tuple[int, ...]) -> s
             )
         return "an axis of length 1 is missing (e.g. a reduction without keepdims=True)"
     if got_shape[1:] == expected_shape:
-        return (
-            f"it has an extra first axis of length {got_shape[0]}, "
-            "e.g. one row per example that must be summed over the batch (axis 0)"
-        )
+        return EXTRA_FIRST_AXIS.format(n=got_shape[0])
     if expected_shape[1:] == got_shape:
-        return (
-            f"the first axis (length {expected_shape[0]}) is missing, "
-            "e.g. summed over the batch where one value per example is expected"
-        )
+        return MISSING_FIRST_AXIS.format(n=expected_shape[0])
     return None
 
 

@@ -9,7 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from autograder.codec import Handle
+
 SHOWN_ENTRIES = 40  # arrays of public inputs longer than this are summarised with "..."
+LIKELY_CAUSE = "Likely cause:"  # begins the sentence that explains a diagnosed mistake
 
 
 def format_number(value: Any) -> str:
@@ -41,7 +44,8 @@ def count_items(count: int, noun: str) -> str:
 
 def describe(value: Any) -> str:
     """What kind of value this is, in plain words: ``a list of 2 items``, ``a numpy float64 scalar``,
-    ``a MyArray (an ndarray subclass)``, ``a numpy array of shape (3,) and dtype int64``."""
+    ``a MyArray (an ndarray subclass)``, ``a numpy array of shape (3,) and dtype int64``; a handle
+    to an object kept by student code (not plain data) as that object."""
     kind = type(value)
     if value is None:
         return "None"
@@ -61,6 +65,8 @@ def describe(value: Any) -> str:
         return f"a {kind.__name__} of {count_items(len(value), 'item')}"
     if isinstance(value, dict):
         return f"a {kind.__name__} with {count_items(len(value), 'key')}"
+    if isinstance(value, Handle):
+        return value.describe()
     return f"an object of type {kind.__name__}"
 
 
@@ -90,4 +96,4 @@ def format_errors(got: float, expected: float, allowed: float) -> str:
 
 def likely_cause(explanation: str | None) -> str:
     """`` Likely cause: ...`` appended to a message, or nothing."""
-    return f" Likely cause: {explanation}." if explanation else ""
+    return f" {LIKELY_CAUSE} {explanation}." if explanation else ""

@@ -37,22 +37,6 @@ def numerical_gradient__undone_with_steps(f, x, h=1e-5):
     return grad
 
 
-def numerical_gradient__not_restored_on_error(f, x, h=1e-5):
-    """numerical_gradient restores x only when f returns: an exception in f leaves x perturbed."""
-    if x.dtype != np.float64:
-        raise TypeError(f"x must be a float64 array, got dtype {x.dtype}")
-    grad = np.zeros(x.shape, dtype=np.float64)
-    for index in np.ndindex(x.shape):
-        original = x[index]
-        x[index] = original + h
-        f_plus = f(x)
-        x[index] = original - h
-        f_minus = f(x)
-        x[index] = original
-        grad[index] = (f_plus - f_minus) / (2.0 * h)
-    return grad
-
-
 def numerical_gradient__forward_differences(f, x, h=1e-5):
     """numerical_gradient uses forward differences (f(x + h·e_i) − f(x)) / h: O(h) error instead of O(h²)."""
     if x.dtype != np.float64:

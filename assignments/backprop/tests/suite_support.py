@@ -1,13 +1,16 @@
 """Shared pieces of the backprop suites (public and hidden).
 
 - test tables: ``named_cases`` (one pytest param per function, with its display name and points)
-  and ``Cases`` (partial credit over the cases of one function);
+  and ``Cases`` (partial credit over the cases of one test);
 - calling student functions under the contract's rules: arguments unchanged, results repeatable,
   no warnings, results of the documented structure;
+- gradient checks of layers, activations and network losses, against central differences of the
+  student's own forward (public tests) or of the reference (hidden tests);
 - the activations: which have parameters, kinks and a stability requirement, and the parameters
   the suites use (away from the defaults);
-- inputs that expose mistakes: MLP and window-classifier problems, values that a perturbation of
-  h does not round-trip, and the "repeated word ids" wrong answer of a window classifier.
+- inputs that expose mistakes: layer inputs of different sizes, MLP and window-classifier
+  problems, values that undoing a perturbation by arithmetic does not give back, and known wrong
+  answers ("repeated word ids ignored", wrong relative errors).
 
 Public tests use only what works without the reference solution; the hidden ones pass reference
 functions to the same helpers.
@@ -26,11 +29,14 @@ import pytest
 
 from autograder.checks import (
     assert_array_form,
+    assert_int_array,
     assert_same_bits,
     assert_structure,
     assert_unchanged,
+    check_gradient,
     sampling,
 )
+from autograder.checks.messages import describe
 from autograder.codec import Handle
 from autograder.errors import CheckFailure
 
@@ -51,7 +57,7 @@ class Cases:
     Each case that raises ``CheckFailure`` is recorded and the test goes on; the credit is the
     fraction of cases passed so far, so an exception of the student's code (which is never
     caught) still leaves the credit of the cases before it. ``finish()`` fails the test with the
-    first failures' messages.
+    first failures' messages, each after its case's label.
     """
 
     SHOWN = 2  # failure messages quoted in full
@@ -60,7 +66,7 @@ class Cases:
         self.credit = credit
         self.total = total
         self.passed = 0
-        self.failures: list[str] = []
+        self.failures: list[tuple[str, str]] = []
         credit.set(0.0)
 
     @contextlib.contextmanager
@@ -68,21 +74,32 @@ class Cases:
         try:
             yield
         except CheckFailure as failure:
-            self.failures.append(f"[{label}] {failure}")
+            self.failures.append((label, str(failure)))
         else:
             self.passed += 1
-            self.credit.set(min(1.0, self.passed / self.total))
+            self.credit.set(self.passed / self.total)
 
     def finish(self) -> None:
         if self.passed + len(self.failures) != self.total:
             raise RuntimeError(f"{self.passed + len(self.failures)} cases ran, {self.total} were announced")
-        if self.failures:
-            more = len(self.failures) - self.SHOWN
-            raise CheckFailure(
-                f"{len(self.failures)} of {self.total} cases fail. "
-                + " ".join(self.failures[: self.SHOWN])
-                + (f" (and {more} more)" if more > 0 else "")
-            )
+        if not self.failures:
+            return
+        if self.total == 1:
+            raise CheckFailure(self.failures[0][1])
+        shown = " ".join(f"[{label}] {message}" for label, message in self.failures[: self.SHOWN])
+        more = len(self.failures) - self.SHOWN
+        raise CheckFailure(
+            f"{len(self.failures)} of {self.total} cases fail. {shown}" + (f" (and {more} more)" if more > 0 else "")
+        )
+
+
+def run_cases(credit, checks: list[tuple[str, Callable[[], None]]]) -> None:
+    """Run ``(label, check)`` pairs as the cases of one test, with partial credit."""
+    cases = Cases(credit, len(checks))
+    for label, check in checks:
+        with cases.case(label):
+            check()
+    cases.finish()
 
 
 @contextlib.contextmanager
@@ -98,31 +115,19 @@ def lead(text: str) -> Iterator[None]:
 # --------------------------------------------------------------------------- calling students
 
 
-def name_of(function: Any) -> str:
-    """The name of a student function proxy, as the student wrote it (``sigmoid``)."""
-    return function.ref.name
-
-
 def is_function(value: Any) -> bool:
     """A function proxy (a student or provided function passed as an argument)."""
     return hasattr(value, "ref")
 
 
-def call_unchanged(function: Any, arguments: dict[str, Any], **options: Any):
-    """Call ``function(*arguments.values(), **options)`` and assert that no argument changed
-    (bitwise); return the ``CallResult``. ``arguments`` maps the contract's argument names to
-    values, in order; function arguments are passed on but not compared."""
-    values = list(arguments.values())
-    before = copy.deepcopy([None if is_function(v) else v for v in values])
-    options_before = copy.deepcopy(options)
-    result = function.call(*values, return_args=True, **options)
-    named_after = list(zip(arguments, before, result.args_after)) + [
-        (key, options_before[key], result.kwargs_after[key]) for key in options
-    ]
-    for name, old, new in named_after:
-        if old is not None:
-            assert_unchanged(old, new, function=name_of(function), name=name)
-    return result
+def name_of(function: Any) -> str:
+    """The name of a student function proxy (``sigmoid``) or of a plain function."""
+    return function.ref.name if is_function(function) else function.__name__
+
+
+def copied(values: Iterable[Any]) -> list[Any]:
+    """Deep copies of ``values``; function proxies are passed on as they are."""
+    return [value if is_function(value) else copy.deepcopy(value) for value in values]
 
 
 def comparable(value: Any) -> Any:
@@ -137,12 +142,48 @@ def comparable(value: Any) -> Any:
     return value
 
 
+def call_unchanged(function: Any, arguments: dict[str, Any], **options: Any):
+    """Call ``function(*arguments.values(), **options)`` and assert that no argument changed
+    (bitwise); return the ``CallResult``. ``arguments`` maps the contract's argument names to
+    values, in order; function arguments are passed on but not compared, and an opaque handle
+    (a cache) only by its type."""
+    before = dict(zip(arguments, copied(arguments.values())), **copy.deepcopy(options))
+    result = function.call(*arguments.values(), return_args=True, **options)
+    after = dict(zip(arguments, result.args_after), **result.kwargs_after)
+    for name, value in before.items():
+        if not is_function(value):
+            assert_unchanged(comparable(value), comparable(after[name]), function=name_of(function), name=name)
+    assert_new_arrays(result, function, list(arguments))
+    return result
+
+
+def assert_new_arrays(result: Any, function: Any, names: list[str]) -> None:
+    """No array returned by the call behind ``result`` shares memory with an argument: a caller
+    that later changes its argument must not change the result."""
+    if result.aliases:
+        returned, argument, inside = result.aliases[0]
+        where = names[argument] if isinstance(argument, int) and argument < len(names) else str(argument)
+        raise CheckFailure(
+            f"{name_of(function)} returned an array (result{returned}) that shares memory with its argument "
+            f"{where}{inside}: return a new array (e.g. with .copy() or an arithmetic expression), so that "
+            "changing the argument later does not change the result."
+        )
+
+
 def assert_repeatable(function: Any, arguments: dict[str, Any], **options: Any) -> None:
     """Call ``function`` twice with (copies of) the same arguments; the results must be bitwise
     identical."""
-    first = function(*copy.deepcopy(list(arguments.values())), **copy.deepcopy(options))
-    second = function(*copy.deepcopy(list(arguments.values())), **copy.deepcopy(options))
+    first = function(*copied(arguments.values()), **copy.deepcopy(options))
+    second = function(*copied(arguments.values()), **copy.deepcopy(options))
     assert_same_bits(comparable(first), comparable(second), function=name_of(function))
+
+
+def pure_and_repeatable(cases: Cases, function: Any, arguments: dict[str, Any], **options: Any) -> None:
+    """Two cases: ``function`` leaves its arguments unchanged, and repeats its results bitwise."""
+    with cases.case(f"{name_of(function)}: arguments unchanged"):
+        call_unchanged(function, arguments, **options)
+    with cases.case(f"{name_of(function)}: repeatable"):
+        assert_repeatable(function, arguments, **options)
 
 
 def assert_no_warnings(result, function: str, inputs: str) -> None:
@@ -150,9 +191,9 @@ def assert_no_warnings(result, function: str, inputs: str) -> None:
     if result.warnings:
         raise CheckFailure(
             f"{function} emitted {len(result.warnings)} warning(s) for {inputs}, the first: "
-            f"{result.warnings[0]}. It must stay finite and accurate without warnings there: never "
-            "evaluate exp of a large positive number, not even in a branch of np.where that is "
-            "thrown away afterwards (np.where evaluates both branches)."
+            f"{result.warnings[0]}. It must give finite, accurate results there without warnings: never "
+            "evaluate exp of a large positive number or the log of 0, not even in a branch of np.where that "
+            "is thrown away afterwards (np.where evaluates both branches)."
         )
 
 
@@ -162,10 +203,10 @@ def parts(value: Any, names: tuple[str, ...], function: str) -> tuple:
     return value
 
 
-def array_result(function: Any, *args: Any, shape: tuple[int, ...], what: str | None = None, **options: Any):
+def array_result(function: Any, *args: Any, shape: tuple[int, ...], **options: Any) -> np.ndarray:
     """Call ``function`` and assert that it returned a finite float64 array of ``shape``."""
     value = function(*args, **options)
-    assert_array_form(value, what=what or f"the result of {name_of(function)}", shape=shape)
+    assert_array_form(value, what=f"the result of {name_of(function)}", shape=shape)
     return value
 
 
@@ -183,14 +224,109 @@ def forward_output(forward: Any, out_shape: tuple[int, ...]) -> Callable[..., np
 
 
 def loss_value(loss: Any) -> Callable[..., float]:
-    """The loss of a ``(loss, gradients)`` function as a function of its inputs, for gradient
-    checks."""
+    """The loss of a ``(loss, gradients)`` function as a function of its inputs."""
     function = name_of(loss)
 
     def value(*args: Any, **options: Any) -> float:
         return parts(loss(*args, **options), ("loss", "gradients"), function)[0]
 
     return value
+
+
+def assert_history(history: Any, epochs: int) -> None:
+    """``history`` is a list (or tuple) of ``epochs`` finite floats, as ``train`` returns it."""
+    if not isinstance(history, (list, tuple)) or len(history) != epochs:
+        raise CheckFailure(f"the history returned by train must be a list of {epochs} floats (one loss per epoch); "
+                           f"got {describe(history)}.")  # fmt: skip
+    for epoch, loss in enumerate(history):
+        if type(loss) not in (float, np.float64) or not np.isfinite(loss):
+            raise CheckFailure(f"history[{epoch}] returned by train must be a finite float; got {describe(loss)}"
+                               f"{f' {loss}' if isinstance(loss, float) else ''}.")  # fmt: skip
+
+
+def batch_sizes(got: Any, what: str) -> list[int]:
+    """The sizes of the batches ``got``, checked to be a list of 1-d arrays of signed integers."""
+    if not isinstance(got, list):
+        raise CheckFailure(f"{what} must return a list of batches (index arrays); got {describe(got)}.")
+    for number, batch in enumerate(got):
+        if type(batch) is not np.ndarray or batch.ndim != 1 or not np.issubdtype(batch.dtype, np.signedinteger):
+            raise CheckFailure(f"batch {number} of {what} must be a 1-d numpy array of integer indices (int64); "
+                               f"got {describe(batch)}.")  # fmt: skip
+    return [len(batch) for batch in got]
+
+
+def assert_batches(got: Any, expected: list[np.ndarray], what: str, show_inputs: dict[str, Any] | None = None) -> None:
+    """``got`` is a list of int index arrays equal to the batches ``expected``."""
+    if not isinstance(got, list) or len(got) != len(expected):
+        raise CheckFailure(f"{what} must return a list of {len(expected)} batches (index arrays); got "
+                           f"{describe(got)}.")  # fmt: skip
+    for number, (batch, expected_batch) in enumerate(zip(got, expected)):
+        assert_int_array(batch, expected_batch, what=f"batch {number} of {what}", show_inputs=show_inputs)
+
+
+# --------------------------------------------------------------------------- gradient checks
+
+
+def check_gradients(cases: Cases, output: Callable[..., Any], grads: dict[str, Any], inputs: dict[str, Any],
+                    upstream: Any, *, function: str, compared_with: str, rng: np.random.Generator,
+                    kinks: dict[str, tuple[float, ...]] | None = None,
+                    candidates: dict[str, dict[str, Any]] | None = None, label: str = "",
+                    **options: Any) -> None:  # fmt: skip
+    """One case per gradient in ``grads`` (input name -> what ``function`` returned for it):
+    check it against central differences of ``output(*inputs)`` (a float64 array, or a loss
+    when ``upstream`` is 1.0). compared_with: what ``output`` is, for the message ("your own
+    affine_forward", "the exact affine layer"). kinks and candidates: per input name. label:
+    put before each case's name. Further options go to ``check_gradient``."""
+    for name, grad in grads.items():
+        with cases.case(f"{label}d{name}"), lead(f"Compared with central differences of {compared_with}:"):
+            check_gradient(
+                lambda **args: output(*(args[key] for key in inputs)), grad, inputs, upstream, name,
+                what=f"d{name} returned by {function}", rng=rng, kinks=(kinks or {}).get(name, ()),
+                candidates=(candidates or {}).get(name), **options,
+            )  # fmt: skip
+
+
+def layer_gradients(forward: Any, backward: Any, inputs: dict[str, Any], upstream: np.ndarray,
+                    *settings: Any, **options: Any) -> dict[str, Any]:  # fmt: skip
+    """The student's gradients for a layer: run ``forward(*inputs, *settings, **options)``, then
+    ``backward(upstream, cache)``; return input name -> gradient (``{"x": dx, ...}``)."""
+    _, cache = parts(forward(*inputs.values(), *settings, **options), ("out", "cache"), name_of(forward))
+    grads = backward(upstream, cache)
+    if len(inputs) == 1:
+        return {next(iter(inputs)): grads}
+    return dict(zip(inputs, parts(grads, tuple(f"d{name}" for name in inputs), name_of(backward))))
+
+
+def check_layer(credit, forward: Any, backward: Any, inputs: dict[str, Any], upstream: np.ndarray,
+                output: Callable[..., np.ndarray], *, compared_with: str, rng: np.random.Generator,
+                wrt: Iterable[str] | None = None, **options: Any) -> None:  # fmt: skip
+    """A test of the student's ``backward`` after their ``forward`` (a batch of len(upstream)
+    inputs): the gradients of the inputs in ``wrt`` (default: all) against central differences
+    of ``output(*inputs)``, one case each. Options as for ``check_gradients``."""
+    grads = layer_gradients(forward, backward, inputs, upstream)
+    grads = {name: grads[name] for name in (wrt or inputs)}
+    cases = Cases(credit, len(grads))
+    check_gradients(cases, output, grads, inputs, upstream, function=name_of(backward), compared_with=compared_with,
+                    rng=rng, batch_size=len(upstream), **options)  # fmt: skip
+    cases.finish()
+
+
+def network_gradients(loss: Any, params: dict[str, np.ndarray], *data: Any, **options: Any) -> dict[str, Any]:
+    """The gradients dict a network loss ``loss(params, *data)`` returns, checked to have the keys
+    of ``params``."""
+    _, grads = parts(loss(params, *data, **options), ("loss", "grads"), name_of(loss))
+    assert_structure(grads, params.keys(), what=f"grads returned by {name_of(loss)}")
+    return grads
+
+
+def check_parameter_gradients(cases: Cases, loss_of: Callable[[dict[str, np.ndarray]], float],
+                              grads: dict[str, Any], params: dict[str, np.ndarray], names: Iterable[str],
+                              **options: Any) -> None:  # fmt: skip
+    """One case per parameter in ``names``: its gradient in ``grads`` against central differences
+    of ``loss_of(params)``, the others held fixed. Options as for ``check_gradients``."""
+    for name in names:
+        check_gradients(cases, lambda value, name=name: loss_of(dict(params, **{name: value})),
+                        {name: grads[name]}, {name: params[name]}, 1.0, **options)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- activations
@@ -200,9 +336,12 @@ def loss_value(loss: Any) -> Callable[..., float]:
 class Activation:
     """One activation of the contract: ``name`` and ``name_grad``.
 
-    parameter: the keyword parameter with a default (``slope``, ``alpha``, ``beta``, ``theta``),
-    if any; stable: whether the contract requires finite, accurate, warning-free results for
-    |x| up to 1e4; registry: whether it is a key of ``ACTIVATIONS`` (usable in the layers).
+    parameter: its keyword parameter (``theta``, ``slope``, ``alpha``, ``beta``), if it has one
+    with a default; stable: whether the contract requires finite, accurate, warning-free results
+    for |x| up to 1e4; registry: whether it is a key of ``ACTIVATIONS`` (usable by name in the
+    layers); kinked: whether it has a kink (at 0, or at theta for the threshold); revealing:
+    intervals where a known wrong formula differs most from the right one (the inputs hold one
+    value in each); draw_parameter: draws the parameter away from its default.
     """
 
     name: str
@@ -217,15 +356,33 @@ class Activation:
     def grad(self) -> str:
         return f"{self.name}_grad"
 
-    def params(self, rng: np.random.Generator) -> dict[str, float]:
-        """A value of the parameter away from its default, as keyword arguments ({} if none)."""
+    @property
+    def derivative_results(self) -> int:
+        """How many arrays the derivative returns: 2 for PReLU (dfdx, dfdalpha), else 1."""
+        return 2 if self.name == "prelu" else 1
+
+    def params(self, rng: np.random.Generator, features: int) -> dict[str, Any]:
+        """Keyword arguments away from the defaults ({} if there is no parameter); for PReLU,
+        one slope per feature of inputs with ``features`` entries along the last axis."""
+        if self.name == "prelu":
+            return {"alpha": prelu_slopes(rng, features)}
         return {self.parameter: self.draw_parameter(rng)} if self.parameter else {}
 
     def kinks(self, params: dict[str, Any]) -> tuple[float, ...]:
         """Where the activation with ``params`` is not differentiable."""
-        if not self.kinked:
-            return ()
-        return (float(params.get("theta", 0.0)),)
+        return (float(params.get("theta", 0.0)),) if self.kinked else ()
+
+    def settings(self, rng: np.random.Generator, features: int) -> list[tuple[str, dict[str, Any]]]:
+        """(label, keyword arguments) of the calls a value test makes: the defaults and a value
+        away from them; for PReLU a scalar slope and one slope per feature."""
+        if self.name == "prelu":
+            return [("scalar alpha", {"alpha": float(rng.uniform(0.05, 0.95))}),
+                    ("one alpha per feature", {"alpha": prelu_slopes(rng, features)})]  # fmt: skip
+        settings = [("default parameters", {})]
+        if self.parameter:
+            params = self.params(rng, features)
+            settings.append((describe_params(params), params))
+        return settings
 
 
 def away_from_one(rng: np.random.Generator) -> float:
@@ -252,27 +409,89 @@ ACTIVATIONS = {
 
 REGISTRY = [a for a in ACTIVATIONS.values() if a.registry]
 """The activations of the ``ACTIVATIONS`` registry, usable by name in the layers and networks."""
+FUNCTIONS = [name for a in ACTIVATIONS.values() for name in (a.name, a.grad)]
+"""Every function of activations.py: each forward, then its derivative."""
+DERIVATIVES = [a.grad for a in ACTIVATIONS.values()]
+STABLE = [name for a in ACTIVATIONS.values() if a.stable for name in (a.name, a.grad)]
+
+
+def activation_of(function: str) -> Activation:
+    """The activation of a function of activations.py (``sigmoid_grad`` -> sigmoid)."""
+    return ACTIVATIONS[function.removesuffix("_grad")]
+
+
+def describe_params(params: dict[str, Any]) -> str:
+    """``slope = 0.25`` or ``default parameters``, for messages."""
+    return ", ".join(f"{key} = {np.round(value, 4)}" for key, value in params.items()) or "default parameters"
 
 
 def prelu_slopes(rng: np.random.Generator, units: int) -> np.ndarray:
-    """One PReLU slope per unit, in (0, 1), all different."""
+    """One PReLU slope per unit, in (0, 1)."""
     return rng.uniform(0.05, 0.95, size=units)
 
 
 def activation_input(rng: np.random.Generator, shape: tuple[int, ...], activation: Activation,
-                     params: dict[str, Any]) -> np.ndarray:
+                     params: dict[str, Any]) -> np.ndarray:  # fmt: skip
     """Values in [-4, 4] at least 1e-3 away from the activation's kinks, both sides of each kink
     present, and one value in each of its revealing intervals."""
     x = sampling.away_from_kinks(rng, shape, activation.kinks(params), low=-4.0, high=4.0)
     flat = x.reshape(-1)
-    for position, (low, high) in zip(rng.choice(flat.size, len(activation.revealing), replace=False),
-                                      activation.revealing):
+    positions = rng.choice(flat.size, len(activation.revealing), replace=False)
+    for position, (low, high) in zip(positions, activation.revealing):
         flat[position] = rng.uniform(low, high)
     return x
 
 
+def check_derivative(cases: Cases, forward: Callable[..., np.ndarray], activation: Activation, x: np.ndarray,
+                     params: dict[str, Any], derivative: Any, *, compared_with: str, rng: np.random.Generator,
+                     candidates: tuple[dict[str, Any], ...] = ({}, {})) -> None:  # fmt: skip
+    """Check what ``<activation>_grad(x, **params)`` returned (``derivative``) against central
+    differences of ``forward(x, **params)``, one case per result: f'(x), or for PReLU ∂f/∂x and
+    ∂f/∂alpha (with one slope per entry, the derivative along a slope is the elementwise
+    ∂f/∂alpha). The upstream is 1: the Jacobian of an elementwise function is diagonal, so the
+    numerical gradient of sum(f) is f' itself. candidates: per result."""
+    name = activation.grad
+    if activation.name == "prelu":
+        results = dict(zip(("x", "alpha"), parts(derivative, ("dfdx", "dfdalpha"), name)))
+        params = {"alpha": np.broadcast_to(params["alpha"], x.shape).copy()}
+        whats = {"x": f"dfdx returned by {name}", "alpha": f"dfdalpha returned by {name}"}
+    else:
+        results, whats = {"x": derivative}, {"x": f"{name}(x)"}
+    inputs = {"x": x, **params}
+    for (wrt, result), mistakes in zip(results.items(), candidates):
+        with cases.case(whats[wrt]), lead(f"Compared with central differences of {compared_with}:"):
+            check_gradient(
+                lambda **args: forward(args.pop("x"), **args), result, inputs, np.ones(x.shape), wrt,
+                what=whats[wrt], rng=rng, kinks=activation.kinks(params) if wrt == "x" else (), candidates=mistakes,
+            )  # fmt: skip
+
+
 EXTREME_POINTS = np.array([-1e4, -800.0, -710.0, -40.0, -1.5, 0.7, 40.0, 710.0, 800.0, 1e4])
 """Inputs where naive formulas overflow (|x| > 709), lose all digits (|x| ~ 40) or are fine."""
+
+
+# --------------------------------------------------------------------------- layers and losses
+
+
+def affine_inputs(rng: np.random.Generator, n: int, d: int, m: int) -> dict[str, np.ndarray]:
+    """x (N, D), W (M, D), b (M,) of an affine layer."""
+    return {"x": sampling.normal(rng, (n, d)), "W": sampling.normal(rng, (m, d)), "b": sampling.normal(rng, m)}
+
+
+def prelu_inputs(rng: np.random.Generator, n: int, m: int) -> dict[str, np.ndarray]:
+    """z (N, M) away from the kink and alpha (M,) of a PReLU layer."""
+    return {"z": sampling.away_from_kinks(rng, (n, m)), "alpha": prelu_slopes(rng, m)}
+
+
+def bce_inputs(rng: np.random.Generator, label_dtype: Any = np.int64, n: int = 6) -> dict[str, np.ndarray]:
+    """scores (N,) and labels y (N,) of both values for ``sigmoid_bce_loss``."""
+    labels = rng.permutation(np.arange(n) % 2).astype(label_dtype)
+    return {"scores": sampling.normal(rng, n, scale=2.0), "y": labels}
+
+
+def softmax_inputs(rng: np.random.Generator, n: int = 5, classes: int = 3) -> dict[str, np.ndarray]:
+    """scores (N, C) and class ids y (N,) for ``softmax_cross_entropy_loss``."""
+    return {"scores": sampling.normal(rng, (n, classes), scale=2.0), "y": rng.integers(0, classes, n)}
 
 
 # --------------------------------------------------------------------------- networks
@@ -297,10 +516,6 @@ class MlpProblem:
     X: np.ndarray
     y: np.ndarray
 
-    @property
-    def classes(self) -> int:
-        return len(self.params[f"b{len(self.params) // 2}"])
-
 
 KINK_MARGIN = 1e-3  # far above the step of the gradient checks, so no difference straddles a kink
 
@@ -316,8 +531,7 @@ def mlp_problem(rng: np.random.Generator, layer_sizes: tuple[int, ...], batch: i
             params[f"b{layer}"] = sampling.normal(rng, n_out, scale=0.5)
         X = sampling.normal(rng, (batch, layer_sizes[0]))
         y = rng.integers(0, layer_sizes[-1], size=batch, dtype=np.int64)
-        pre_activations = hidden_pre_activations(params, X)
-        clear = all(np.all(np.abs(z) >= KINK_MARGIN) for z in pre_activations)
+        clear = all(np.all(np.abs(z) >= KINK_MARGIN) for z in hidden_pre_activations(params, X))
         if clear and len(np.unique(y)) > 1:
             return MlpProblem(params, X, y)
     raise RuntimeError("could not draw an MLP problem away from the ReLU kinks")
@@ -334,8 +548,8 @@ class WindowProblem:
 
 
 def window_problem(rng: np.random.Generator, label_dtype: Any = np.int64) -> WindowProblem:
-    """A small window classifier: vocabulary V, word vectors of size d, windows of C words, H
-    hidden units and N windows, all different sizes."""
+    """A small window classifier: vocabulary V = 7, word vectors of size d = 2, windows of C = 3
+    words, H = 4 hidden units and N = 5 windows."""
     vocab, dim, window, hidden, batch = 7, 2, 3, 4, 5
     params = {
         "E": sampling.normal(rng, (vocab, dim)),
@@ -355,39 +569,42 @@ REPEATED_IDS_IGNORED = (
 )
 
 
-def repeated_ids_ignored(loss: Callable[..., Any], problem: WindowProblem, **options: Any) -> np.ndarray:
-    """The dE that ``dE[windows] += dx`` gives, from the gradients ``loss`` (a window-classifier
-    loss) computes when every occurrence of a word has a row of E of its own."""
+def repeated_ids_ignored(loss: Callable[..., Any], problem: WindowProblem) -> dict[str, dict[str, np.ndarray]]:
+    """The candidate explaining a dE computed with ``dE[windows] += dx``, from the gradients
+    ``loss`` (a window-classifier loss) computes when every occurrence of a word has a row of E of
+    its own: ``{"E": {REPEATED_IDS_IGNORED: that dE}}``."""
     windows = problem.windows
     occurrences = np.arange(windows.size, dtype=np.int64).reshape(windows.shape)
     own_rows = dict(problem.params, E=problem.params["E"][windows.reshape(-1)])
-    _, grads = parts(loss(own_rows, occurrences, problem.labels, **options), ("loss", "gradients"), name_of_any(loss))
-    assert_array_form(grads["E"], what="dE for one row per occurrence", shape=own_rows["E"].shape)
+    grads = network_gradients(loss, own_rows, occurrences, problem.labels)
+    assert_array_form(grads["E"], what=f"dE returned by {name_of(loss)}", shape=own_rows["E"].shape)
     wrong = np.zeros_like(problem.params["E"])
     wrong[windows.reshape(-1)] = grads["E"]  # the last occurrence of each id wins, as with +=
-    return wrong
-
-
-def name_of_any(function: Any) -> str:
-    """The name of a student proxy or of a plain (reference) function."""
-    return name_of(function) if is_function(function) else function.__name__
+    return {"E": {REPEATED_IDS_IGNORED: wrong}}
 
 
 # --------------------------------------------------------------------------- gradient checking
 
 
+def relative_error_mistakes(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    """Known wrong values of ``relative_error(a, b)``."""
+    elementwise = np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
+    return {
+        "the elementwise relative errors are summed instead of taking their maximum": float(np.sum(elementwise)),
+        "the norms of the whole arrays are compared (‖a − b‖ / (‖a‖ + ‖b‖)) instead of the largest elementwise "
+        "relative error": float(np.linalg.norm(a - b) / max(1e-8, np.linalg.norm(a) + np.linalg.norm(b))),
+    }
+
+
 def not_round_tripping(rng: np.random.Generator, shape: tuple[int, ...], h: float) -> np.ndarray:
-    """Values in [-3, 3] for which moving by ``h`` and back does not give the value back in
-    float64 (``(x + h) - h != x`` and ``((x + h) - 2h) + h != x``), so undoing a perturbation by
-    arithmetic instead of restoring the saved value leaves a trace."""
-    values = np.empty(int(np.prod(shape)))
-    filled = 0
+    """Values in [-3, 3] that undoing a central difference's steps by arithmetic does not give
+    back in float64 (``((x + h) - 2h) + h != x``), so a numerical gradient that does not restore
+    the saved values leaves a trace."""
+    values = np.empty(0)
+    size = int(np.prod(shape))
     for _ in range(sampling.MAX_REJECTION_ROUNDS):
-        draws = rng.uniform(-3.0, 3.0, size=values.size)
-        moved = ((draws + h) - h != draws) & (((draws + h) - 2 * h) + h != draws)
-        kept = draws[moved][: values.size - filled]
-        values[filled : filled + kept.size] = kept
-        filled += kept.size
-        if filled == values.size:
-            return values.reshape(shape)
+        draws = rng.uniform(-3.0, 3.0, size=2 * size)
+        values = np.concatenate([values, draws[((draws + h) - 2 * h) + h != draws]])
+        if values.size >= size:
+            return values[:size].reshape(shape)
     raise RuntimeError("could not draw values that do not round-trip")

@@ -6,41 +6,24 @@ import numpy as np
 import pytest
 from scipy import special
 
-from autograder.checks import assert_array, check_gradient
+from autograder.checks import assert_array
 from suite_support import (
     ACTIVATIONS,
+    DERIVATIVES,
     EXTREME_POINTS,
+    FUNCTIONS,
+    STABLE,
     Cases,
     activation_input,
+    activation_of,
     assert_no_warnings,
-    assert_repeatable,
-    call_unchanged,
-    lead,
+    check_derivative,
     named_cases,
     parts,
-    prelu_slopes,
+    pure_and_repeatable,
 )
 
 SHAPES = {"1-d": (7,), "2-d": (5, 4), "3-d": (2, 3, 4)}
-FUNCTIONS = [name for a in ACTIVATIONS.values() for name in (a.name, a.grad)]
-DERIVATIVES = [a.grad for a in ACTIVATIONS.values()]
-STABLE = [name for a in ACTIVATIONS.values() if a.stable for name in (a.name, a.grad)]
-
-
-def activation_of(function):
-    return ACTIVATIONS[function.removesuffix("_grad")]
-
-
-def parameter_settings(activation, rng, features):
-    """(label, keyword arguments): the defaults and a value away from them; for PReLU a scalar
-    slope and one slope per feature."""
-    if activation.name == "prelu":
-        return [("scalar alpha", {"alpha": float(rng.uniform(0.05, 0.95))}),
-                ("one alpha per feature", {"alpha": prelu_slopes(rng, features)})]  # fmt: skip
-    settings = [("default parameters", {})]
-    if activation.parameter:
-        settings.append((f"{activation.parameter} != default", activation.params(rng)))
-    return settings
 
 
 def tanh_approximate_gelu(x):
@@ -55,9 +38,12 @@ def tanh_approximate_gelu_grad(x):
 
 
 def known_mistakes(function, x, params, ref):
-    """Explanation -> the wrong value that mistake gives, for ``function`` at ``x``."""
+    """Explanation -> the wrong value that mistake gives, for each result of ``function`` at x
+    (a tuple of one dict, two for prelu_grad)."""
     sigma = ref.sigmoid
+    beta = params.get("beta", 1.0)
     mistakes = {
+        "threshold": lambda: {"theta is ignored (x is compared with 0)": ref.threshold(x)},
         "sigmoid_grad": lambda: {
             "the derivative is evaluated at the output σ(x) instead of the input x": ref.sigmoid_grad(sigma(x)),
             "the formula s·(1 − s), meant for the output s = σ(x), is applied to the input x": x * (1.0 - x),
@@ -66,11 +52,8 @@ def known_mistakes(function, x, params, ref):
             "the derivative is evaluated at the output tanh(x) instead of the input x": ref.tanh_grad(ref.tanh(x)),
             "the formula 1 − t², meant for the output t = tanh(x), is applied to the input x": 1.0 - x**2,
         },
-        "threshold": lambda: {"theta is ignored (x is compared with 0)": ref.threshold(x)},
         "leaky_relu": lambda: {"the slope argument is ignored (the default 0.01 is used)": ref.leaky_relu(x)},
-        "leaky_relu_grad": lambda: {
-            "the slope argument is ignored (the default 0.01 is used)": ref.leaky_relu_grad(x)
-        },
+        "leaky_relu_grad": lambda: {"the slope argument is ignored (the default 0.01 is used)": ref.leaky_relu_grad(x)},
         "prelu": lambda: {
             "the branches are swapped (alpha·x where x > 0, x elsewhere)": np.where(x > 0, params["alpha"] * x, x)
         },
@@ -80,7 +63,7 @@ def known_mistakes(function, x, params, ref):
         "swish_grad": lambda: {
             "beta is ignored (the default 1 is used)": ref.swish_grad(x),
             "the chain-rule factor beta of σ(beta·x) is missing: σ(βx) + x·σ(βx)(1 − σ(βx))":
-                sigma(params.get("beta", 1.0) * x) * (1.0 + x * sigma(-params.get("beta", 1.0) * x)),
+                sigma(beta * x) * (1.0 + x * sigma(-beta * x)),
         },
         "gelu": lambda: {
             "the tanh approximation of GELU is used; the contract asks for the exact x·Φ(x) through erf":
@@ -88,44 +71,38 @@ def known_mistakes(function, x, params, ref):
             "Φ(x) is computed as (1 + erf(x))/2 instead of (1 + erf(x/√2))/2": 0.5 * x * (1.0 + special.erf(x)),
         },
         "gelu_grad": lambda: {
-            "the x·φ(x) term of the product rule is missing (only Φ(x) is returned)": ref.gelu(x) / x,
+            "the x·φ(x) term of the product rule is missing (only Φ(x) is returned)": special.ndtr(x),
             "the derivative of the tanh approximation of GELU is used, not of the exact x·Φ(x)":
                 tanh_approximate_gelu_grad(x),
         },
+        "prelu_grad": lambda: (
+            {"dfdx uses 1 and alpha on the wrong sides of 0": np.where(x > 0, params["alpha"] * np.ones_like(x), 1.0)},
+            {"the branches of dfdalpha are swapped (x where x > 0, 0 elsewhere)": np.where(x > 0, x, 0.0)},
+        ),
     }  # fmt: skip
-    return mistakes.get(function, dict)()
-
-
-def prelu_grad_mistakes(x, alpha):
-    """Known mistakes of prelu_grad, for each of its two results."""
-    return (
-        {"dfdx uses 1 and alpha on the wrong sides of 0": np.where(x > 0, alpha * np.ones_like(x), 1.0)},
-        {"the branches of dfdalpha are swapped (x where x > 0, 0 elsewhere)": np.where(x > 0, x, 0.0)},
-    )
+    found = mistakes.get(function, dict)()
+    return found if isinstance(found, tuple) else (found,)
 
 
 @pytest.mark.partial_credit
 @pytest.mark.parametrize("function", named_cases("values vs reference", FUNCTIONS, 0.5))
 def test_values_vs_reference(student, reference, rng, credit, function):
     activation = activation_of(function)
-    settings = [(f"{shape_label}, {label}", shape, params)
-                for shape_label, shape in SHAPES.items()
-                for label, params in parameter_settings(activation, rng, shape[-1])]  # fmt: skip
+    settings = [(f"{shape_label} input, {label}", shape, params)
+                for shape_label, shape in SHAPES.items() for label, params in activation.settings(rng, shape[-1])]  # fmt: skip
     cases = Cases(credit, len(settings))
     for label, shape, params in settings:
         x = activation_input(rng, shape, activation, params)
         expected = getattr(reference.activations, function)(x, **params)
         got = getattr(student.activations, function)(x, **params)
+        mistakes = known_mistakes(function, x, params, reference.activations)
         with cases.case(label):
             if function == "prelu_grad":
                 got = parts(got, ("dfdx", "dfdalpha"), function)
-                for name, got_part, expected_part, mistakes in zip(
-                    ("dfdx", "dfdalpha"), got, expected, prelu_grad_mistakes(x, params["alpha"])
-                ):
-                    assert_array(got_part, expected_part, what=f"{name} returned by prelu_grad", candidates=mistakes)
+                for name, got_part, expected_part, candidates in zip(("dfdx", "dfdalpha"), got, expected, mistakes):
+                    assert_array(got_part, expected_part, what=f"{name} returned by prelu_grad", candidates=candidates)
             else:
-                assert_array(got, expected, what=f"{function}(x)",
-                             candidates=known_mistakes(function, x, params, reference.activations))  # fmt: skip
+                assert_array(got, expected, what=f"{function}(x)", candidates=mistakes[0])
     cases.finish()
 
 
@@ -134,34 +111,20 @@ def test_values_vs_reference(student, reference, rng, credit, function):
 def test_derivative_of_the_exact_forward(student, reference, rng, credit, name):
     activation = activation_of(name)
     shape = (4, 5)
-    params = {"alpha": prelu_slopes(rng, shape[-1])} if activation.name == "prelu" else activation.params(rng)
+    params = activation.params(rng, shape[-1])
     x = activation_input(rng, shape, activation, params)
-    exact = getattr(reference.activations, activation.name)
     derivative = getattr(student.activations, name)(x, **params)
-    if activation.name == "prelu":
-        dfdx, dfdalpha = parts(derivative, ("dfdx", "dfdalpha"), name)
-        mistakes = prelu_grad_mistakes(x, params["alpha"])
-        # With one slope per entry, the derivative along a slope is the elementwise ∂f/∂alpha.
-        checks = [("dfdx", dfdx, "x", mistakes[0]), ("dfdalpha", dfdalpha, "alpha", mistakes[1])]
-        params = {"alpha": np.broadcast_to(params["alpha"], shape).copy()}
-    else:
-        checks = [(name, derivative, "x", known_mistakes(name, x, params, reference.activations))]
-    cases = Cases(credit, len(checks))
-    for label, analytic, wrt, mistakes in checks:
-        with cases.case(label), lead(f"Compared with central differences of the exact {activation.name}:"):
-            check_gradient(
-                lambda **inputs: exact(inputs.pop("x"), **inputs), analytic, {"x": x, **params},
-                np.ones(shape), wrt, what=f"{label} returned by {name}", rng=rng,
-                kinks=activation.kinks(params) if wrt == "x" else (), candidates=mistakes,
-            )  # fmt: skip
+    cases = Cases(credit, activation.derivative_results)
+    check_derivative(cases, getattr(reference.activations, activation.name), activation, x, params, derivative,
+                     compared_with=f"the exact {activation.name}", rng=rng,
+                     candidates=known_mistakes(name, x, params, reference.activations))  # fmt: skip
     cases.finish()
 
 
-@pytest.mark.parametrize("function", named_cases("finite, accurate, no warnings for |x| up to 1e4", STABLE, 0.4))
+@pytest.mark.parametrize("function", named_cases("finite, accurate, no warnings for |x| up to 1e4", STABLE, 0.375))
 def test_stable_at_extreme_inputs(student, reference, rng, function):
-    activation = activation_of(function)
-    params = activation.params(rng)
     x = rng.permutation(EXTREME_POINTS).reshape(2, -1)
+    params = activation_of(function).params(rng, x.shape[-1])
     result = getattr(student.activations, function).call(x, **params)
     assert_no_warnings(result, function, "inputs of magnitude up to 1e4")
     expected = getattr(reference.activations, function)(x, **params)
@@ -169,16 +132,17 @@ def test_stable_at_extreme_inputs(student, reference, rng, function):
 
 
 @pytest.mark.partial_credit
-@pytest.mark.parametrize("name", named_cases("inputs unchanged, results repeatable", ACTIVATIONS, 0.25))
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(name, id=name, marks=[pytest.mark.points(0.25),
+                                        pytest.mark.name(f"{name}, {name}_grad: inputs unchanged, results repeatable")])
+     for name in ACTIVATIONS],
+)  # fmt: skip
 def test_pure_and_repeatable(student, rng, credit, name):
     activation = ACTIVATIONS[name]
-    x = activation_input(rng, (3, 4), activation, {})
-    params = {"alpha": prelu_slopes(rng, 4)} if name == "prelu" else activation.params(rng)
-    functions = [getattr(student.activations, f) for f in (activation.name, activation.grad)]
-    cases = Cases(credit, 2 * len(functions))
-    for function in functions:
-        with cases.case(f"{activation.name}: x unchanged"):
-            call_unchanged(function, {"x": x}, **params)
-        with cases.case(f"{activation.name}: repeatable"):
-            assert_repeatable(function, {"x": x}, **params)
+    params = activation.params(rng, 4)
+    x = activation_input(rng, (3, 4), activation, params)
+    cases = Cases(credit, 4)
+    for function in (activation.name, activation.grad):
+        pure_and_repeatable(cases, getattr(student.activations, function), {"x": x}, **params)
     cases.finish()

@@ -5,16 +5,17 @@ import numpy as np
 import pytest
 from scipy import special
 
-from autograder.checks import assert_array, check_gradient
+from autograder.checks import assert_array
 from suite_support import (
-    ACTIVATIONS,
+    DERIVATIVES,
+    FUNCTIONS,
     Cases,
     activation_input,
+    activation_of,
     array_result,
-    lead,
+    check_derivative,
     named_cases,
     parts,
-    prelu_slopes,
 )
 
 SHAPE = (2, 3)
@@ -46,32 +47,12 @@ FORMULAS = {
 }
 """The contract's table, evaluated the plain way (fine for the moderate inputs used here)."""
 
-FUNCTIONS = [name for a in ACTIVATIONS.values() for name in (a.name, a.grad)]
-DERIVATIVES = [a.grad for a in ACTIVATIONS.values()]
-
-
-def activation_of(function):
-    return ACTIVATIONS[function.removesuffix("_grad")]
-
-
-def parameter_settings(activation, rng, features):
-    """(label, keyword arguments) of the calls a test makes: the defaults and a value away from
-    the default for an activation with a parameter; a scalar and per-feature slopes for PReLU."""
-    if activation.name == "prelu":
-        return [("scalar alpha", {"alpha": float(rng.uniform(0.05, 0.95))}),
-                ("one alpha per feature", {"alpha": prelu_slopes(rng, features)})]  # fmt: skip
-    settings = [("default parameters", {})]
-    if activation.parameter:
-        params = activation.params(rng)
-        settings.append((f"{activation.parameter} = {params[activation.parameter]:.4g}", params))
-    return settings
-
 
 def assert_activation_result(got, expected, function, **options):
     """Compare what ``function`` returned with ``expected`` (a pair for prelu_grad)."""
     if function == "prelu_grad":
-        got = parts(got, ("dfdx", "dfdalpha"), function)
-        for name, got_part, expected_part in zip(("dfdx", "dfdalpha"), got, expected):
+        for name, got_part, expected_part in zip(("dfdx", "dfdalpha"), parts(got, ("dfdx", "dfdalpha"), function),
+                                                 expected):  # fmt: skip
             assert_array(got_part, expected_part, what=f"{name} returned by prelu_grad", **options)
     else:
         assert_array(got, expected, what=f"{function}(x)", **options)
@@ -81,7 +62,7 @@ def assert_activation_result(got, expected, function, **options):
 @pytest.mark.parametrize("function", named_cases("values from the formula", FUNCTIONS, 0.25))
 def test_values_from_the_formula(student, rng, credit, function):
     activation = activation_of(function)
-    settings = parameter_settings(activation, rng, SHAPE[-1])
+    settings = activation.settings(rng, SHAPE[-1])
     cases = Cases(credit, len(settings))
     for label, params in settings:
         x = activation_input(rng, SHAPE, activation, params)
@@ -92,13 +73,7 @@ def test_values_from_the_formula(student, rng, credit, function):
     cases.finish()
 
 
-KINKS = {
-    "threshold": "theta",
-    "relu_grad": None,
-    "leaky_relu_grad": "slope",
-    "prelu_grad": "alpha",
-    "elu_grad": "alpha",
-}
+KINKS = {"threshold": "theta", "relu_grad": None, "leaky_relu_grad": "slope", "prelu_grad": "alpha", "elu_grad": "alpha"}
 """Functions whose value at the kink is a convention, with their parameter."""
 
 
@@ -109,23 +84,20 @@ def test_value_at_the_kink(student, rng, function):
     kink = params.get("theta", 0.0)
     x = np.array([kink - 1.0, kink, kink + 1.0])
     expected = FORMULAS[function](x, **params)
-    got = getattr(student.activations, function)(x.copy(), **params)
-    first = expected[0] if function == "prelu_grad" else expected
-    wrong_branch = first.copy()
+    wrong_branch = (expected[0] if function == "prelu_grad" else expected).copy()
     wrong_branch[1] = 1.0  # the value of the x > kink branch
-    cause = (
+    cause = {
         f"at the kink x = {kink:g} the x > {kink:g} branch was used; by the course's convention the "
-        f"x <= {kink:g} branch applies there"
-    )
+        f"x <= {kink:g} branch applies there": wrong_branch
+    }
+    got = getattr(student.activations, function)(x.copy(), **params)
     if function == "prelu_grad":
         dfdx, dfdalpha = parts(got, ("dfdx", "dfdalpha"), function)
         shown = {"x": x, **params}
-        assert_array(dfdx, expected[0], what="dfdx returned by prelu_grad", show_inputs=shown,
-                     candidates={cause: wrong_branch})  # fmt: skip
+        assert_array(dfdx, expected[0], what="dfdx returned by prelu_grad", show_inputs=shown, candidates=cause)
         assert_array(dfdalpha, expected[1], what="dfdalpha returned by prelu_grad", show_inputs=shown)
     else:
-        assert_array(got, expected, what=f"{function}(x)", show_inputs={"x": x, **params},
-                     candidates={cause: wrong_branch})  # fmt: skip
+        assert_array(got, expected, what=f"{function}(x)", show_inputs={"x": x, **params}, candidates=cause)
 
 
 @pytest.mark.partial_credit
@@ -133,27 +105,20 @@ def test_value_at_the_kink(student, rng, function):
 def test_derivative_agrees_with_your_forward(student, rng, credit, name):
     activation = activation_of(name)
     shape = (3, 4)
-    params = {"alpha": prelu_slopes(rng, shape[-1])} if activation.name == "prelu" else activation.params(rng)
+    params = activation.params(rng, shape[-1])
     x = activation_input(rng, shape, activation, params)
     forward = getattr(student.activations, activation.name)
     derivative = getattr(student.activations, name)(x.copy(), **params)
-
-    def own_forward(**inputs):
-        return array_result(forward, inputs.pop("x"), shape=shape, **inputs)
-
-    if activation.name == "prelu":
-        dfdx, dfdalpha = parts(derivative, ("dfdx", "dfdalpha"), name)
-        # With one slope per entry, the derivative along a slope is the elementwise ∂f/∂alpha.
-        checks = [("dfdx", dfdx, "x"), ("dfdalpha", dfdalpha, "alpha")]
-        params = {"alpha": np.broadcast_to(params["alpha"], shape).copy()}
-    else:
-        checks = [(name, derivative, "x")]
-    cases = Cases(credit, len(checks))
-    for label, analytic, wrt in checks:
-        with cases.case(label), lead(f"Compared with central differences of your own {activation.name}:"):
-            check_gradient(
-                own_forward, analytic, {"x": x, **params}, np.ones(shape), wrt,
-                what=f"{label} returned by {name}", rng=rng,
-                kinks=activation.kinks(params) if wrt == "x" else (),
-            )  # fmt: skip
+    cases = Cases(credit, activation.derivative_results)
+    check_derivative(cases, lambda x, **kw: array_result(forward, x, shape=shape, **kw), activation, x, params,
+                     derivative, compared_with=f"your own {activation.name}", rng=rng)  # fmt: skip
     cases.finish()
+
+
+@pytest.mark.points(0.25)
+def test_tanh_is_a_scaled_sigmoid(student, rng):
+    """tanh: the identity tanh(x) = 2σ(2x) − 1 with your sigmoid"""
+    x = rng.uniform(-3.0, 3.0, size=SHAPE)
+    from_sigmoid = 2.0 * array_result(student.activations.sigmoid, 2.0 * x, shape=SHAPE) - 1.0
+    assert_array(student.activations.tanh(x.copy()), from_sigmoid, what="tanh(x)", rtol=1e-6, atol=1e-9,
+                 show_inputs={"x": x, "2·sigmoid(2x) − 1": from_sigmoid})  # fmt: skip

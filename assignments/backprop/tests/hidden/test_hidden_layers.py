@@ -1,0 +1,160 @@
+"""Hidden tests of layers.py: forward values against the reference, backward gradients against
+central differences of the exact layers (with a random upstream gradient; one large layer along
+random directions), inputs left unchanged and results repeatable."""
+
+import numpy as np
+import pytest
+
+from autograder.checks import assert_array, sampling
+from suite_support import (
+    REGISTRY,
+    Cases,
+    activation_input,
+    affine_inputs,
+    check_gradients,
+    check_layer,
+    describe_params,
+    layer_gradients,
+    named_cases,
+    parts,
+    prelu_inputs,
+    pure_and_repeatable,
+)
+
+
+def exact_output(forward, *settings, **options):
+    """The output of a reference layer forward as a function of its inputs."""
+    return lambda *inputs: forward(*inputs, *settings, **options)[0]
+
+
+def gradient_cases(layer, names):
+    """One pytest param per gradient of a layer's backward, shown as "<layer>_backward: d<name> of the exact layer"."""
+    return [pytest.param(name, id=name, marks=[pytest.mark.name(f"{layer}_backward: d{name} of the exact layer"),
+                                               pytest.mark.points(0.75)]) for name in names]  # fmt: skip
+
+
+@pytest.mark.points(1.0)
+def test_affine_forward_values(student, reference, rng):
+    """affine_forward: values vs reference"""
+    inputs = affine_inputs(rng, *sampling.distinct_sizes(rng, 3))
+    expected, _ = reference.layers.affine_forward(*inputs.values())
+    out, _ = parts(student.layers.affine_forward(*inputs.values()), ("out", "cache"), "affine_forward")
+    assert_array(out, expected, what="out returned by affine_forward")
+
+
+@pytest.mark.partial_credit
+@pytest.mark.parametrize("wrt", gradient_cases("affine", ("x", "W", "b")))
+def test_affine_backward_gradient(student, reference, rng, credit, wrt):
+    n, d, m = sampling.distinct_sizes(rng, 3)
+    mistakes = {"b": {"db is the local derivative ∂out/∂b = 1 instead of the upstream gradient summed over the batch":
+                      np.ones(m)}}  # fmt: skip
+    check_layer(credit, student.layers.affine_forward, student.layers.affine_backward, affine_inputs(rng, n, d, m),
+                sampling.normal(rng, (n, m)), exact_output(reference.layers.affine_forward),
+                compared_with="the exact affine layer", rng=rng, wrt=(wrt,), candidates=mistakes)  # fmt: skip
+
+
+@pytest.mark.points(0.5)
+@pytest.mark.partial_credit
+def test_affine_backward_large_layer(student, reference, rng, credit):
+    """affine_backward: a large layer, along random directions"""
+    n, d, m = 64, 48, 40
+    check_layer(credit, student.layers.affine_forward, student.layers.affine_backward, affine_inputs(rng, n, d, m),
+                sampling.normal(rng, (n, m)), exact_output(reference.layers.affine_forward),
+                compared_with="the exact affine layer", rng=rng, full_threshold=0)  # fmt: skip
+
+
+@pytest.mark.points(1.0)
+@pytest.mark.partial_credit
+def test_activation_forward_values(student, reference, rng, credit):
+    """activation_forward: values vs reference, for every name, with parameters"""
+    cases = Cases(credit, len(REGISTRY))
+    for activation in REGISTRY:
+        params = activation.params(rng, 3)
+        z = activation_input(rng, (4, 3), activation, params)
+        expected, _ = reference.layers.activation_forward(z, activation.name, **params)
+        with cases.case(activation.name):
+            h, _ = parts(student.layers.activation_forward(z, activation.name, **params), ("h", "cache"),
+                         "activation_forward")  # fmt: skip
+            assert_array(h, expected, what=f"h returned by activation_forward for {activation.name!r} with "
+                                           f"{describe_params(params)}")  # fmt: skip
+    cases.finish()
+
+
+def activation_layer_mistakes(ref, name, z, upstream, params):
+    """Known wrong dz of an activation layer."""
+    forward, derivative = ref.activations.ACTIVATIONS[name]
+    mistakes = {
+        "the derivative is evaluated at the layer's output h = f(z) instead of its input z (the forward "
+        "caches h instead of z)": upstream * derivative(forward(z, **params), **params),
+    }
+    if params:
+        mistakes["the activation's parameters are not passed on to its derivative in the backward pass "
+                 "(the default is used)"] = upstream * derivative(z)  # fmt: skip
+    return mistakes
+
+
+@pytest.mark.points(1.75)
+@pytest.mark.partial_credit
+def test_activation_backward_gradient(student, reference, rng, credit):
+    """activation_backward: dz of the exact layer, for every name, with parameters"""
+    cases = Cases(credit, len(REGISTRY))
+    for activation in REGISTRY:
+        params = activation.params(rng, 3)
+        inputs = {"z": activation_input(rng, (4, 3), activation, params)}
+        upstream = sampling.normal(rng, (4, 3))
+        grads = layer_gradients(student.layers.activation_forward, student.layers.activation_backward, inputs,
+                                upstream, activation.name, **params)  # fmt: skip
+        check_gradients(
+            cases, exact_output(reference.layers.activation_forward, activation.name, **params), grads, inputs,
+            upstream, function="activation_backward", rng=rng, kinks={"z": activation.kinks(params)},
+            label=f"{activation.name}: ",
+            compared_with=f"the exact {activation.name!r} layer with {describe_params(params)}",
+            candidates={"z": activation_layer_mistakes(reference, activation.name, inputs["z"], upstream, params)},
+        )  # fmt: skip
+    cases.finish()
+
+
+@pytest.mark.points(0.5)
+def test_prelu_forward_values(student, reference, rng):
+    """prelu_forward: values vs reference"""
+    inputs = prelu_inputs(rng, *sampling.distinct_sizes(rng, 2))
+    expected, _ = reference.layers.prelu_forward(*inputs.values())
+    h, _ = parts(student.layers.prelu_forward(*inputs.values()), ("h", "cache"), "prelu_forward")
+    assert_array(h, expected, what="h returned by prelu_forward")
+
+
+@pytest.mark.partial_credit
+@pytest.mark.parametrize("wrt", gradient_cases("prelu", ("z", "alpha")))
+def test_prelu_backward_gradient(student, reference, rng, credit, wrt):
+    n, m = sampling.distinct_sizes(rng, 2)
+    inputs = prelu_inputs(rng, n, m)
+    upstream = sampling.normal(rng, (n, m))
+    z, alpha = inputs.values()
+    mistakes = {"alpha": {"dalpha is computed from the layer's output h = alpha·z instead of its input z (the "
+                          "forward caches h instead of z)": (upstream * np.where(z > 0, 0.0, alpha * z)).sum(axis=0)}}  # fmt: skip
+    check_layer(credit, student.layers.prelu_forward, student.layers.prelu_backward, inputs, upstream,
+                exact_output(reference.layers.prelu_forward), compared_with="the exact PReLU layer", rng=rng,
+                wrt=(wrt,), kinks={"z": (0.0,)}, candidates=mistakes)  # fmt: skip
+
+
+LAYERS = {
+    "affine": lambda rng: affine_inputs(rng, *sampling.distinct_sizes(rng, 3)),
+    "activation": lambda rng: {"z": sampling.away_from_kinks(rng, (4, 3)), "name": "elu"},
+    "prelu": lambda rng: prelu_inputs(rng, *sampling.distinct_sizes(rng, 2)),
+}
+"""Layer -> a function drawing the arguments of its forward, by name."""
+LAYER_FUNCTIONS = [f"{layer}_{direction}" for layer in LAYERS for direction in ("forward", "backward")]
+
+
+@pytest.mark.partial_credit
+@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable", LAYER_FUNCTIONS, 0.25))
+def test_pure_and_repeatable(student, rng, credit, function):
+    layer, direction = function.rsplit("_", 1)
+    arguments = LAYERS[layer](rng)
+    if direction == "backward":
+        forward = f"{layer}_forward"
+        out, cache = parts(getattr(student.layers, forward)(*arguments.values()), ("out", "cache"), forward)
+        arguments = {"dout": sampling.normal(rng, np.shape(out)), "cache": cache}
+    cases = Cases(credit, 2)
+    pure_and_repeatable(cases, getattr(student.layers, function), arguments)
+    cases.finish()

@@ -1,0 +1,100 @@
+"""Public tests of layers.py: hand-computed forward values, and every backward against central
+differences of your own forward (with a random upstream gradient)."""
+
+import numpy as np
+import pytest
+
+from autograder.checks import assert_array, sampling
+from suite_support import (
+    REGISTRY,
+    Cases,
+    activation_input,
+    affine_inputs,
+    array_result,
+    check_gradients,
+    check_layer,
+    describe_params,
+    forward_output,
+    layer_gradients,
+    parts,
+    prelu_inputs,
+)
+
+
+@pytest.mark.points(0.5)
+def test_affine_forward_by_hand(student):
+    """affine_forward: hand-computed values (out = x Wᵀ + b)"""
+    x = np.array([[1.0, 2.0], [3.0, -1.0], [0.0, 0.5]])
+    W = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, -1.0], [0.5, 0.5]])
+    b = np.array([0.0, 1.0, -1.0, 10.0])
+    expected = np.array([[1.0, 3.0, -1.0, 11.5], [3.0, 0.0, 6.0, 11.0], [0.0, 1.5, -1.5, 10.25]])
+    out, _ = parts(student.layers.affine_forward(x.copy(), W.copy(), b.copy()), ("out", "cache"), "affine_forward")
+    assert_array(out, expected, what="out returned by affine_forward", show_inputs={"x": x, "W": W, "b": b})
+
+
+@pytest.mark.points(1.5)
+@pytest.mark.partial_credit
+def test_affine_backward_agrees_with_your_forward(student, rng, credit):
+    """affine_backward: dx, dW, db agree with central differences of your affine_forward"""
+    n, d, m = sampling.distinct_sizes(rng, 3, low=2, high=5)
+    check_layer(credit, student.layers.affine_forward, student.layers.affine_backward, affine_inputs(rng, n, d, m),
+                sampling.normal(rng, (n, m)), forward_output(student.layers.affine_forward, (n, m)),
+                compared_with="your own affine_forward", rng=rng)  # fmt: skip
+
+
+@pytest.mark.points(0.75)
+@pytest.mark.partial_credit
+def test_activation_forward_uses_your_activations(student, rng, credit):
+    """activation_forward: h equals your activation of that name, for every name of the registry"""
+    cases = Cases(credit, len(REGISTRY))
+    for activation in REGISTRY:
+        params = activation.params(rng, 4)
+        z = activation_input(rng, (3, 4), activation, params)
+        with cases.case(activation.name):
+            expected = array_result(getattr(student.activations, activation.name), z.copy(), shape=z.shape, **params)
+            h, _ = parts(student.layers.activation_forward(z.copy(), activation.name, **params), ("h", "cache"),
+                         "activation_forward")  # fmt: skip
+            assert_array(h, expected, what=f"h returned by activation_forward for {activation.name!r} with "
+                                           f"{describe_params(params)}")  # fmt: skip
+    cases.finish()
+
+
+@pytest.mark.points(1.0)
+@pytest.mark.partial_credit
+def test_activation_backward_agrees_with_your_forward(student, rng, credit):
+    """activation_backward: dz agrees with central differences of your activation_forward, for every name"""
+    cases = Cases(credit, len(REGISTRY))
+    for activation in REGISTRY:
+        params = activation.params(rng, 4)
+        inputs = {"z": activation_input(rng, (3, 4), activation, params)}
+        upstream = sampling.normal(rng, (3, 4))
+        output = forward_output(student.layers.activation_forward, upstream.shape)
+        grads = layer_gradients(student.layers.activation_forward, student.layers.activation_backward, inputs,
+                                upstream, activation.name, **params)  # fmt: skip
+        check_gradients(
+            cases, lambda z: output(z, activation.name, **params), grads, inputs, upstream,
+            function="activation_backward", rng=rng, kinks={"z": activation.kinks(params)},
+            label=f"{activation.name}: ",
+            compared_with=f"your own activation_forward for {activation.name!r} with {describe_params(params)}",
+        )  # fmt: skip
+    cases.finish()
+
+
+@pytest.mark.points(0.25)
+def test_prelu_forward_by_hand(student):
+    """prelu_forward: hand-computed values with one slope per unit"""
+    z = np.array([[1.0, -2.0, 3.0], [-1.0, 0.5, -4.0]])
+    alpha = np.array([0.1, 0.25, 0.5])
+    expected = np.array([[1.0, -0.5, 3.0], [-0.1, 0.5, -2.0]])
+    h, _ = parts(student.layers.prelu_forward(z.copy(), alpha.copy()), ("h", "cache"), "prelu_forward")
+    assert_array(h, expected, what="h returned by prelu_forward", show_inputs={"z": z, "alpha": alpha})
+
+
+@pytest.mark.points(1.0)
+@pytest.mark.partial_credit
+def test_prelu_backward_agrees_with_your_forward(student, rng, credit):
+    """prelu_backward: dz and dalpha agree with central differences of your prelu_forward"""
+    n, m = sampling.distinct_sizes(rng, 2, low=2, high=5)
+    check_layer(credit, student.layers.prelu_forward, student.layers.prelu_backward, prelu_inputs(rng, n, m),
+                sampling.normal(rng, (n, m)), forward_output(student.layers.prelu_forward, (n, m)),
+                compared_with="your own prelu_forward", rng=rng, kinks={"z": (0.0,)})  # fmt: skip
