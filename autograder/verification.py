@@ -106,10 +106,10 @@ def mutation_score(outcomes: list[Outcome]) -> tuple[int, int]:
 
 def failure_reasons(outcomes: list[Outcome]) -> list[str]:
     """One line per case that did not score what it must, e.g.
-    ``layers.no_bias should get loses points: scored 80/80``."""
+    ``layers.no_bias: expected "loses points", scored 80/80``."""
     reasons = []
     for outcome in outcomes:
         if not outcome.ok:
             detail = "; ".join(outcome.problems) or f"scored {outcome.score:g}/{outcome.max_score:g}"
-            reasons.append(f"{outcome.case.id} should get {EXPECTATIONS[outcome.case.kind]}: {detail}")
+            reasons.append(f'{outcome.case.id}: expected "{EXPECTATIONS[outcome.case.kind]}", {detail}')
     return reasons

@@ -129,12 +129,12 @@ VARIANTS = {
     "a mutant survives": (
         "mutants",
         'def add__commuted(a, b):\n    """b + a: still right."""\n    return b + a\n',
-        "arith.commuted should get loses points",
+        'arith.commuted: expected "loses points"',
     ),
     "an alternative loses points": (
         "alternatives",
         'def add__minus(a, b):\n    """a - b."""\n    return a - b\n',
-        "arith.minus should get full marks",
+        'arith.minus: expected "full marks"',
     ),
 }
 
@@ -142,7 +142,7 @@ VARIANTS = {
 def break_reference(task: assignment.Assignment) -> str:
     source = task.solution / "arith.py"
     source.write_text(source.read_text().replace("return a + b", "return a - b"))
-    return "reference should get full marks"
+    return 'reference: expected "full marks"'
 
 
 def leave_a_solution_in_the_template(task: assignment.Assignment) -> str:
@@ -151,7 +151,7 @@ def leave_a_solution_in_the_template(task: assignment.Assignment) -> str:
     start = text.index("    # BEGIN SOLUTION", text.index("def double"))
     end = text.index("    # END SOLUTION\n", start) + len("    # END SOLUTION\n")
     source.write_text(text[:start] + text[start:end].splitlines(keepends=True)[1] + text[end:])
-    return "template should get zero"
+    return 'template: expected "zero"'
 
 
 @pytest.mark.parametrize("case", [*VARIANTS, "the reference loses points", "the template earns points"])
@@ -190,7 +190,7 @@ def test_cli_build_refuses_a_broken_assignment_with_the_failing_cases(project):
     break_reference(arith_of(project))
     done = cli("build", "arith", "--out", "out", root=project)
     assert done.returncode == 1
-    assert "reference should get full marks: scored" in done.stderr and "no zip was written" in done.stderr
+    assert 'reference: expected "full marks", scored' in done.stderr and "no zip was written" in done.stderr
     assert not (project / "out").exists()
 
 
