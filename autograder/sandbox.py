@@ -646,6 +646,7 @@ class Worker:
         if uid is None:
             return
         hidden = [Path(os.path.realpath(path)) for path in self.config.hidden_paths if os.path.exists(path)]
+        hidden = [path for path in hidden if not any(other in path.parents for other in hidden)]  # covered already
         needed = {
             "the scratch folder": scratch,
             "the Python environment": Path(sys.prefix).resolve(),

@@ -973,3 +973,15 @@ def wait_for(condition, seconds: float = 5.0) -> bool:
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.02)
     return condition()
+
+
+
+@root_only
+def test_a_hidden_file_inside_a_hidden_folder_is_covered_by_the_folder(open_base, uid_scratch, lease):
+    hidden_folder = open_base / "out"
+    hidden_folder.mkdir(mode=0o755)
+    stale = hidden_folder / "results.json"
+    stale.write_text("SECRET old results")
+    stale.chmod(0o644)
+    with make_worker(uid_scratch, uid=lease, hidden_paths=(hidden_folder, stale)) as worker:
+        assert worker.call("hostile", "list_folder", (str(hidden_folder),)).value == []
