@@ -54,6 +54,8 @@ class Assignment:
     provided: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     hidden_visibility: str = "after_published"
+    demo_mutant: str | None = None
+    """The mutant (``module.variant``) ``autograder demo`` grades as its buggy sample."""
 
     @property
     def folder(self) -> Path:
@@ -139,4 +141,5 @@ def load(name: str | None = None, root: Path | None = None) -> Assignment:
         provided=tuple(raw.get("provided", ())),
         limits=limits,
         hidden_visibility=visibility,
+        demo_mutant=raw.get("demo", {}).get("buggy_sample"),
     )

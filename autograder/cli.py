@@ -11,15 +11,12 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import (
-    BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
-)  # fmt: skip
 
-from autograder import __version__, assignment, batch, console, gradebook, grading, merge, report, stubs, verification
-from autograder import build, demo, otter_format, results
-from autograder.gradebook import GradebookError
+from autograder import __version__, assignment, console, grading, results, stubs, verification
 from autograder.intake import IntakeError
-from autograder.roster import RosterError
+
+# The commands other than grade import what they need when they run, so that grading one
+# submission does not pay for loading the batch, report and build machinery.
 
 USAGE_ERROR = 2
 GRADER_ERROR = 1
@@ -39,6 +36,8 @@ def load_assignment(name: str | None) -> assignment.Assignment:
 
 def require_otter() -> None:
     """Stop with a one-line message saying how to install otter-grader when it is missing."""
+    from autograder import otter_format
+
     try:
         otter_format.otter()
     except otter_format.OtterUnavailable as err:
@@ -77,6 +76,8 @@ def grade(path: Path, name: str | None, results_path: Path, seed: int | None, re
     except IntakeError as err:
         fail(str(err))
     if results_format == "otter":
+        from autograder import otter_format
+
         config = otter_format.autograder_config(chosen)
         results.write(results_path, otter_format.gradescope_dict(outcome.results, config))
     out = Console()
@@ -130,7 +131,7 @@ def verify(name: str | None, seed: int, jobs: int) -> None:
 @click.option("--assignment", "name", help="Assignment to grade against (default: the only one).")
 @click.option("--jobs", type=click.IntRange(min=1), help="Submissions graded at once (default: every core).")
 @click.option(
-    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=batch.DEFAULT_OUT, show_default=True,
+    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("batch-out"), show_default=True,
     help="Folder for the gradebook, the summary and each submission's results.",
 )  # fmt: skip
 @click.option("--force", is_flag=True, help="Regrade submissions whose results are up to date.")
@@ -144,6 +145,13 @@ def batch_command(
 ) -> None:
     """Grade a class: PATH is a folder with one sub-folder or zip per student, or a Gradescope
     "Export Submissions" zip or folder."""
+    from rich.progress import (
+        BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+    )  # fmt: skip
+
+    from autograder import batch, gradebook, otter_format, report
+    from autograder.roster import RosterError
+
     chosen = load_assignment(name)
     if results_format == "otter":
         require_otter()
@@ -167,7 +175,7 @@ def batch_command(
             chosen, path, out_dir, jobs=jobs, force=force, shard=shard,
             started=started, finished=lambda record, skipped: bar.advance(task),
         )  # fmt: skip
-    except (RosterError, GradebookError) as err:
+    except (RosterError, gradebook.GradebookError) as err:
         fail(str(err))
     finally:
         if bar.live.is_started:
@@ -192,9 +200,11 @@ def batch_command(
               help="Folder for the merged gradebook, summary and results.")  # fmt: skip
 def merge_command(shards: tuple[Path, ...], out_dir: Path) -> None:
     """Combine the output folders of every shard of a batch (autograder batch --shard I/N) into one."""
+    from autograder import gradebook, merge
+
     try:
         summary = merge.merge(list(shards), out_dir)
-    except GradebookError as err:
+    except gradebook.GradebookError as err:
         fail(str(err))
     console.print_batch_summary(summary, str(out_dir), Console())
 
@@ -204,16 +214,20 @@ def merge_command(shards: tuple[Path, ...], out_dir: Path) -> None:
 def report_command(out_dir: Path) -> None:
     """Write DIR/report.html (charts also in DIR/report/) for DIR, an output folder of autograder
     batch or merge: scores, pass rates, diagnosed mistakes, grading times, submissions not graded."""
+    from autograder import gradebook, report
+
     try:
         page = report.write_report(out_dir)
-    except (GradebookError, report.ReportError) as err:
+    except (gradebook.GradebookError, report.ReportError) as err:
         fail(str(err))
     click.echo(f"report written to {page}")
 
 
-def build_verified(chosen: assignment.Assignment, out_dir: Path, seed: int, jobs: int, out: Console) -> build.Built:
+def build_verified(chosen: assignment.Assignment, out_dir: Path, seed: int, jobs: int, out: Console):
     """``build.build`` with a progress line; on a ``BuildError``, the verification table, the
     failing cases on stderr, and exit 1."""
+    from autograder import build
+
     total, done = len(verification.cases(chosen)), 0
     with out.status(f"verifying {chosen.name}") as status:
 
@@ -235,7 +249,7 @@ def build_verified(chosen: assignment.Assignment, out_dir: Path, seed: int, jobs
 @cli.command("build")
 @click.argument("name", required=False)
 @click.option(
-    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=build.DEFAULT_OUT,
+    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
     show_default=True, help="Folder for NAME/student.zip and NAME/autograder.zip.",
 )  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the verification's test inputs.")
@@ -254,13 +268,15 @@ def build_command(name: str | None, out_dir: Path, seed: int, jobs: int) -> None
 @cli.command("demo")
 @click.argument("name", required=False)
 @click.option(
-    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=build.DEFAULT_OUT,
+    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
     show_default=True, help="Folder for NAME/student.zip and NAME/autograder.zip.",
 )  # fmt: skip
 @click.option("--jobs", type=int, default=2, show_default=True, help="Submissions graded at once.")
 def demo_command(name: str | None, out_dir: Path, jobs: int) -> None:
     """The whole story in one command: build the assignment (verification included), then grade
     the reference solution, the blank template and a buggy submission."""
+    from autograder import demo
+
     chosen = load_assignment(name)
     out = Console()
     built = build_verified(chosen, out_dir, demo.SEED, jobs, out)

@@ -1,6 +1,7 @@
 """The samples ``autograder demo`` grades after building an assignment: the reference solution,
-the blank student template, and a buggy submission made from the first mutant of the
-assignment's bug corpus (see ``autograder.variants``)."""
+the blank student template, and a buggy submission made from a mutant of the assignment's bug
+corpus (see ``autograder.variants``): the one ``[demo] buggy_sample`` of ``assignment.toml`` names,
+else the first."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def verification_summary(outcomes: list[verification.Outcome]) -> str:
 def sample_submissions(assignment: Assignment, scratch: Path) -> list[tuple[str, Path]]:
     """(title, folder) of each sample; the buggy one is written under ``scratch``."""
     samples = [("the reference solution", assignment.solution), ("the blank student template", assignment.template)]
-    mutant = next((case for case in verification.cases(assignment) if case.kind == "mutant"), None)
+    mutants = [case for case in verification.cases(assignment) if case.kind == "mutant"]
+    mutant = next((case for case in mutants if case.id == assignment.demo_mutant), mutants[0] if mutants else None)
     if mutant is not None:
         folder = scratch / "buggy"
         variants.materialise(assignment.solution, mutant.variant, folder)

@@ -35,8 +35,10 @@ import re
 import symtable
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:  # nbformat is imported when a notebook is read, not by every grading run
+    import nbformat
 
 from autograder import source_edit, stubs
 from autograder.assignment import Assignment
@@ -129,6 +131,8 @@ class NotebookSubmission:
 
 def read_notebook(content: bytes) -> nbformat.NotebookNode:
     """The validated nbformat v4 notebook in ``content``; ``NotebookError`` when it is not one."""
+    import nbformat
+
     if len(content) > MAX_NOTEBOOK_BYTES:
         raise NotebookError(f"the notebook is larger than {MAX_NOTEBOOK_BYTES >> 20} MB")
     try:
@@ -152,6 +156,8 @@ def read_notebook(content: bytes) -> nbformat.NotebookNode:
 
 def validation_problem(notebook: nbformat.NotebookNode) -> str | None:
     """Why ``nbformat.validate`` rejects the notebook (where and what), or None when it is valid."""
+    import nbformat
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. cells without ids, which validate repairs

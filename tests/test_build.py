@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from packaging.requirements import Requirement
 
-from autograder import archive, assignment, build, gradescope, handout, stubs
+from autograder import archive, assignment, build, demo, gradescope, handout, stubs
 
 FIXTURE = Path(__file__).parent / "fixtures" / "project"
 PROJECT = Path(__file__).parent.parent
@@ -320,3 +320,18 @@ def test_cli_demo_builds_then_grades_three_samples(project):
                      "dist/arith/student.zip", "dist/arith/autograder.zip"):  # fmt: skip
         assert expected in done.stdout
     assert (project / "dist" / "arith" / "autograder.zip").is_file()
+
+
+def test_demo_grades_the_mutant_the_assignment_names(project, tmp_path):
+    mutants = project / "assignments" / "arith" / "mutants"
+    mutants.mkdir()
+    (mutants / "arith.py").write_text(
+        'def add__minus(a, b):\n    """add subtracting."""\n    return a - b\n\n\n'
+        'def add__times(a, b):\n    """add multiplying."""\n    return a * b\n'
+    )
+    toml = project / "assignments" / "arith" / "assignment.toml"
+    first = demo.sample_submissions(assignment.load("arith", project), tmp_path / "first")
+    assert "arith.minus" in first[-1][0]
+    toml.write_text(toml.read_text() + '\n[demo]\nbuggy_sample = "arith.times"\n')
+    named = demo.sample_submissions(assignment.load("arith", project), tmp_path / "named")
+    assert "a buggy submission (arith.times): add multiplying." == named[-1][0]
