@@ -69,14 +69,15 @@ def run_suite(assignment: Assignment, run_dir: Path, *options: str) -> str | Non
     """Run the assignment's suites in a test-runner process (``options`` are further pytest
     options); a grader-side problem, or None."""
     tests = assignment.tests
-    # --assert=plain: students never see pytest's assertion introspection, and rewriting the
-    # suites on every run (no bytecode cache is written) would only cost time.
+    # --assert=plain and --tb=no: students never see pytest's introspection or tracebacks (the
+    # verdicts carry their own messages), and rewriting the suites on every run (no bytecode cache
+    # is written) or formatting a traceback per failed test would only cost time.
     command = [
         sys.executable, "-I", "-m", "pytest", str(tests),
         "-c", str(RUNNER_CONFIG), "--rootdir", str(tests), "--confcutdir", str(tests),
         "-o", f"pythonpath={tests}",
         "-p", "no:cacheprovider", "-p", "autograder.plugin",
-        "--autograder-run", str(run_dir), "--strict-markers", "--assert=plain", "-q", "--no-header", "--tb=short",
+        "--autograder-run", str(run_dir), "--strict-markers", "--assert=plain", "-q", "--no-header", "--tb=no",
         *options,
     ]  # fmt: skip
     timeout = assignment.limits.suite_timeout_seconds

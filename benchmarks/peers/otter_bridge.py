@@ -5,9 +5,9 @@ of its test files with the script's globals. The generated test files (``otter_g
 ``run_suite_test`` with a test's node id, which imports the suite module and calls the test
 function with what pytest's fixtures would give it:
 
-- ``student``: the suites' ``LocalStudent``, whose modules are all the kernel's globals (the
-  script holds the student's modules concatenated) except the provided modules, imported from
-  ``provided/``;
+- ``student``: a ``LocalStudent`` (as in a local pytest run) whose modules are all the kernel's
+  globals (the script holds the student's modules concatenated), except the provided modules,
+  imported from ``provided/``;
 - ``reference``: the reference solution, from ``reference/``;
 - ``provided``, ``seed`` (``SEED``, as a local pytest run), ``rng`` (seeded from the seed and
   the node id, as the plugin's fixture), ``credit`` (a ``Credit``; otter test cases pass or fail,
@@ -31,19 +31,18 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from parametrize import parameter_values
+from reference_import import import_apart
 
 from autograder.plugin import Credit
 from autograder.proxy import LocalStudent
 from autograder.worker import StudentRuntime
-from parametrize import parameter_values
-from reference_import import import_apart
 
 HERE = Path(__file__).resolve().parent
 SUITES = HERE / "suites"
 SEED = 0
 """The seed of a local pytest run of the suites (the in-process runner's), also given to
 ``autograder grade --seed``, so every grader draws the same inputs."""
-SUPPORTED_FIXTURES = ("student", "reference", "provided", "seed", "rng", "credit")
 
 
 class GlobalsRuntime(StudentRuntime):
@@ -108,28 +107,23 @@ def student(namespace: dict) -> GlobalsStudent:
     return STUDENTS[id(namespace)]
 
 
-def fixture(name: str, namespace: dict, nodeid: str):
-    """The value pytest's fixture ``name`` gives the test ``nodeid``."""
-    if name == "student":
-        return student(namespace)
-    if name == "reference":
-        return reference()
-    if name == "provided":
-        return provided()
-    if name == "seed":
-        return SEED
-    if name == "rng":
-        return np.random.default_rng([SEED, zlib.crc32(nodeid.encode())])
-    if name == "credit":
-        return Credit()
-    raise ValueError(f"{nodeid}: fixture {name!r} is not one of {', '.join(SUPPORTED_FIXTURES)}")
+FIXTURES = {
+    "student": lambda namespace, nodeid: student(namespace),
+    "reference": lambda namespace, nodeid: reference(),
+    "provided": lambda namespace, nodeid: provided(),
+    "seed": lambda namespace, nodeid: SEED,
+    "rng": lambda namespace, nodeid: np.random.default_rng([SEED, zlib.crc32(nodeid.encode())]),
+    "credit": lambda namespace, nodeid: Credit(),
+}
+"""What the fixture of each name gives the test ``nodeid`` run in the kernel whose globals are
+``namespace``."""
 
 
 def run_suite_test(namespace: dict, nodeid: str, file: str, function: str, indices: dict, fixtures: list) -> None:
     """Call the suite test ``nodeid``; it passes when this returns. pytest's own outcomes (skip,
     fail, xfail), which otter would not catch, become an AssertionError."""
     test = getattr(suite_module(file), function)
-    arguments = {name: fixture(name, namespace, nodeid) for name in fixtures}
+    arguments = {name: FIXTURES[name](namespace, nodeid) for name in fixtures}
     arguments.update(parameter_values(test, indices))
     try:
         test(**arguments)

@@ -2,14 +2,15 @@
 
 ``collect(assignment)`` runs pytest's collection (no test runs) on the suites with the grading
 configuration, so node ids, display names, points and visibility are exactly those of
-``autograder grade``, and returns one ``SuiteItem`` per test: its file, test function, parameter
-values (only literals that survive ``repr``, so a generated file can hold them) and the fixtures it
-asks for. This module is also the pytest plugin that does the collecting (``-p suite_items``).
+``autograder grade``, and returns one ``SuiteItem`` per test: its file, test function, the
+indices of its parameter sets (``parametrize.parameter_values`` turns them back into the values,
+which is checked here for every test) and the fixtures it asks for. This module is also the
+pytest plugin that does the collecting (``-p suite_items``).
 """
 
 from __future__ import annotations
 
-import ast
+import inspect
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
+from parametrize import parameter_values
 
 from autograder import grading
 from autograder.assignment import Assignment
@@ -30,31 +32,35 @@ OUTPUT_OPTION = "--suite-items"
 @dataclass(frozen=True)
 class SuiteItem:
     """One collected test: ``nodeid`` (``hidden/test_hidden_layers.py::test_x[W]``), ``file``
-    (relative to the tests folder), ``function``, ``params`` (argument name -> value),
-    ``fixtures`` (the other arguments), and the manifest's ``name``, ``points``, ``visibility``."""
+    (relative to the tests folder), ``function``, ``indices`` (argument name -> index of its
+    parameter set), ``fixtures`` (its other arguments), and the manifest's ``name``, ``points``
+    and ``visibility``."""
 
     nodeid: str
     file: str
     function: str
-    params: dict
+    indices: dict
     fixtures: tuple[str, ...]
     name: str
     points: float
     visibility: str
 
 
-class UnportableParameter(ValueError):
-    """A parametrized value is not a literal that ``repr`` writes back exactly."""
+class UnportableTest(ValueError):
+    """A test's parameters cannot be found again from its ``parametrize`` marks."""
 
 
-def literal(value, nodeid: str):
-    """``value`` itself when ``repr`` gives a literal that evaluates back to it."""
-    try:
-        if ast.literal_eval(repr(value)) == value:
-            return value
-    except (ValueError, SyntaxError):
-        pass
-    raise UnportableParameter(f"{nodeid}: parameter {value!r} is not a literal a generated test file can hold")
+def portable_indices(item: pytest.Item) -> dict[str, int]:
+    """The parameter-set indices of ``item``, checked to give back the very values pytest passes."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return {}
+    found = parameter_values(item.function, callspec.indices)
+    if found.keys() != callspec.params.keys() or any(found[k] is not v for k, v in callspec.params.items()):
+        raise UnportableTest(
+            f"{item.nodeid}: its parameters do not all come from the test function's parametrize marks"
+        )
+    return dict(callspec.indices)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,14 +74,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return
     records = []
     for item, entry in zip(items, manifest_entries(items, "hidden")):
-        params = getattr(getattr(item, "callspec", None), "params", {})
+        indices = portable_indices(item)
         records.append(
             SuiteItem(
                 nodeid=item.nodeid,
                 file=item.nodeid.split("::", 1)[0],
                 function=item.originalname,
-                params={name: literal(value, item.nodeid) for name, value in params.items()},
-                fixtures=tuple(name for name in item.fixturenames if name not in params and name != "request"),
+                indices=indices,
+                fixtures=tuple(name for name in inspect.signature(item.function).parameters if name not in indices),
                 name=entry.name,
                 points=entry.max_score,
                 visibility=entry.visibility,
@@ -95,8 +101,11 @@ def collect(assignment: Assignment) -> list[SuiteItem]:
             "-o", f"pythonpath={tests}", "-p", "no:cacheprovider", "-p", Path(__file__).stem,
             f"{OUTPUT_OPTION}={output}",
         ]  # fmt: skip
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]))
-        done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True)
+        paths = [str(Path(__file__).parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
+        done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not output.exists():
             raise RuntimeError(f"collecting {tests} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-        return [SuiteItem(**{**record, "fixtures": tuple(record["fixtures"])}) for record in json.loads(output.read_text())]
+        return [
+            SuiteItem(**{**record, "fixtures": tuple(record["fixtures"])}) for record in json.loads(output.read_text())
+        ]
