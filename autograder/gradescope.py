@@ -159,10 +159,6 @@ class Layout:
     def results_file(self) -> Path:
         return self.results_dir / "results.json"
 
-    @property
-    def venv(self) -> Path:
-        return self.root / "venv"
-
 
 # --------------------------------------------------------------------------- the autograder zip
 

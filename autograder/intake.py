@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import stat
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -25,6 +26,11 @@ from autograder.assignment import Assignment
 
 MAX_FILE_BYTES = 1 << 20
 SKIPPED_FOLDERS = {"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints"}
+
+
+Candidate = tuple[PurePosixPath, Callable[[], bytes] | None, int]
+"""A file found in a submission: its relative path, a reader of its bytes (None for a symbolic
+link, which is never followed) and its size."""
 
 
 class IntakeError(Exception):
@@ -60,7 +66,7 @@ def syntax_error(name: str, source: bytes) -> str | None:
     return None
 
 
-def candidates_from_folder(folder: Path) -> list[tuple[PurePosixPath, callable, int]]:
+def candidates_from_folder(folder: Path) -> list[Candidate]:
     """(relative path, reader, size) of every regular file under ``folder``; symlinks are not followed."""
     found = []
     for current, dirs, names in os.walk(folder, followlinks=False):
@@ -76,7 +82,7 @@ def candidates_from_folder(folder: Path) -> list[tuple[PurePosixPath, callable, 
     return found
 
 
-def candidates_from_zip(archive: zipfile.ZipFile) -> tuple[list, list[str]]:
+def candidates_from_zip(archive: zipfile.ZipFile) -> tuple[list[Candidate], list[str]]:
     """Like ``candidates_from_folder`` for a zip; also the refused entries."""
     found, refused = [], []
     for info in archive.infolist():
@@ -140,7 +146,7 @@ def is_notebook(relative: PurePosixPath, assignment: Assignment) -> bool:
     return relative.suffix.lower() == ".ipynb" and relative.name not in assignment.files
 
 
-def select(candidates: list, assignment: Assignment, submission: Submission) -> None:
+def select(candidates: list[Candidate], assignment: Assignment, submission: Submission) -> None:
     """Take the assignment's files from ``candidates``, the shallowest copy of each name; a
     notebook stands in for the ``.py`` files when none of them is there."""
     wanted = set(assignment.files)

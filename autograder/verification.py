@@ -36,7 +36,6 @@ class Outcome:
     score: float
     max_score: float
     problems: tuple[str, ...]
-    failed_tests: tuple[str, ...]
 
     @property
     def ok(self) -> bool:
@@ -81,7 +80,6 @@ def run_case(assignment: Assignment, case: Case, seed: int) -> Outcome:
         score=grade.results["score"],
         max_score=sum(t["max_score"] for t in tests),
         problems=tuple(grade.problems),
-        failed_tests=tuple(t["name"] for t in tests if t["status"] == "failed"),
     )
 
 
