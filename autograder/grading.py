@@ -71,13 +71,15 @@ def run_suite(assignment: Assignment, run_dir: Path, *options: str) -> str | Non
     tests = assignment.tests
     # --assert=plain and --tb=no: students never see pytest's introspection or tracebacks (the
     # verdicts carry their own messages), and rewriting the suites on every run (no bytecode cache
-    # is written) or formatting a traceback per failed test would only cost time.
+    # is written) or formatting a traceback per failed test would only cost time. A suite file
+    # that cannot be collected is the grader's problem: the other files are still graded.
     command = [
         sys.executable, "-I", "-m", "pytest", str(tests),
         "-c", str(RUNNER_CONFIG), "--rootdir", str(tests), "--confcutdir", str(tests),
         "-o", f"pythonpath={tests}",
         "-p", "no:cacheprovider", "-p", "autograder.plugin",
         "--autograder-run", str(run_dir), "--strict-markers", "--assert=plain", "-q", "--no-header", "--tb=no",
+        "--continue-on-collection-errors",
         *options,
     ]  # fmt: skip
     timeout = assignment.limits.suite_timeout_seconds

@@ -65,7 +65,10 @@ def pytest_configure(config: pytest.Config) -> None:
     for signature, meaning in MARKERS.items():
         config.addinivalue_line("markers", f"{signature}: {meaning}")
     run_dir = config.getoption("--autograder-run", default=None)
-    config.stash[RUN_KEY] = GradingRun(Path(run_dir)) if run_dir else None
+    run = GradingRun(Path(run_dir)) if run_dir else None
+    config.stash[RUN_KEY] = run
+    if run is not None:
+        config.pluginmanager.register(run, "autograder-grading-run")  # its hooks: collection errors
 
 
 # --------------------------------------------------------------------------- test metadata
@@ -137,21 +140,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         records.write_manifest(run.dir, manifest_entries(items, run.assignment.hidden_visibility))
 
 
-def pytest_collectreport(report: pytest.CollectReport) -> None:
-    if report.failed and GradingRun.current is not None:
-        records.append_line(
-            GradingRun.current.dir / records.COLLECTION_ERRORS,
-            {"nodeid": report.nodeid, "message": str(report.longrepr)[-2000:]},
-        )
-
-
 # --------------------------------------------------------------------------- the two modes
 
 
 class GradingRun:
     """The state of a grading run inside the test-runner process."""
-
-    current: "GradingRun | None" = None
 
     def __init__(self, run_dir: Path) -> None:
         from autograder.proxy import RemoteStudent
@@ -171,7 +164,14 @@ class GradingRun:
         )
         self.worker.start()  # the student's modules import while the suites are collected
         self.student = RemoteStudent(self.worker, self.plan.modules, self.plan.missing)
-        GradingRun.current = self
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A suite file that cannot be collected is a grader problem; the grading process says so."""
+        if report.failed:
+            records.append_line(
+                self.dir / records.COLLECTION_ERRORS,
+                {"nodeid": report.nodeid, "message": str(report.longrepr)[-2000:]},
+            )
 
     def close(self) -> None:
         self.worker.close()

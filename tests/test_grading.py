@@ -285,3 +285,13 @@ def test_cli_unusable_input_exits_2_with_one_line(tmp_path, args, message):
         return
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_suite_file_that_cannot_be_collected_is_a_grader_problem(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURE, project)
+    task = assignment.load("arith", project)
+    (task.tests / "hidden" / "test_broken.py").write_text("import no_such_module\n")
+    outcome = run(task, task.solution, tmp_path)
+    assert any("could not collect" in p and "test_broken.py" in p for p in outcome.problems), outcome.problems
+    assert outcome.results["score"] == FULL  # the other tests still earn their points
