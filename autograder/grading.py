@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -27,6 +28,15 @@ from autograder.intake import Submission
 from autograder.sandbox import UidLease, kill_all, prepare_scratch
 
 RUNNER_CONFIG = Path(__file__).parent / "grading.ini"
+UNUSED_PYTEST_PLUGINS = (
+    "cacheprovider", "debugging", "doctest", "faulthandler", "junitxml", "legacypath", "logging",
+    "pastebin", "setuponly", "setupplan", "stepwise", "subtests", "threadexception",
+    "unraisableexception", "unittest",
+)  # fmt: skip
+"""pytest's default plugins the runner leaves out: suites need collection, fixtures, markers,
+skipping, ``tmp_path``, ``monkeypatch`` and warnings, not these. No student code runs in the
+runner, so there is nothing for the exception hooks to report; loading the plugins only costs
+start-up time (and ``unraisableexception`` forces two full garbage collections at exit)."""
 MAX_IGNORED_SHOWN = 20
 
 
@@ -71,14 +81,16 @@ def run_suite(assignment: Assignment, run_dir: Path, *options: str) -> str | Non
     tests = assignment.tests
     # --assert=plain and --tb=no: students never see pytest's introspection or tracebacks (the
     # verdicts carry their own messages), and rewriting the suites on every run (no bytecode cache
-    # is written) or formatting a traceback per failed test would only cost time. A suite file
-    # that cannot be collected is the grader's problem: the other files are still graded.
+    # is written) or formatting a traceback per failed test would only cost time; nor is there
+    # output to capture per test (what student code prints is captured by the worker). A suite
+    # file that cannot be collected is the grader's problem: the other files are still graded.
     command = [
         sys.executable, "-I", "-m", "pytest", str(tests),
         "-c", str(RUNNER_CONFIG), "--rootdir", str(tests), "--confcutdir", str(tests),
         "-o", f"pythonpath={tests}",
-        "-p", "no:cacheprovider", "-p", "autograder.plugin",
-        "--autograder-run", str(run_dir), "--strict-markers", "--assert=plain", "-q", "--no-header", "--tb=no",
+        *(part for name in UNUSED_PYTEST_PLUGINS for part in ("-p", f"no:{name}")), "-p", "autograder.plugin",
+        "--autograder-run", str(run_dir), "--strict-markers", "--assert=plain", "--capture=no",
+        "-q", "--no-header", "--tb=no",
         "--continue-on-collection-errors",
         *options,
     ]  # fmt: skip
@@ -88,16 +100,32 @@ def run_suite(assignment: Assignment, run_dir: Path, *options: str) -> str | Non
             command, cwd=run_dir, env=runner_environment(run_dir), stdin=subprocess.DEVNULL,
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-        try:
-            code = runner.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        if not ended_within(runner, timeout):
             os.killpg(runner.pid, signal.SIGKILL)
             runner.wait()
             return f"the grading run took longer than its limit of {timeout} s and was stopped"
+        code = runner.wait()
     if code in (0, 1):
         return None
     tail = (run_dir / "runner.log").read_text(errors="replace")[-1500:]
     return f"the test runner ended with exit code {code}:\n{tail}"
+
+
+def ended_within(process: subprocess.Popen, seconds: float) -> bool:
+    """Whether ``process`` ends within ``seconds``, noticed as soon as it does (through a pidfd;
+    ``Popen.wait`` with a timeout polls, with sleeps of up to 50 ms)."""
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # no pidfd (not Linux, or an old kernel)
+        try:
+            process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    try:
+        return bool(select.select([pidfd], [], [], seconds)[0])
+    finally:
+        os.close(pidfd)
 
 
 class CollectionError(Exception):

@@ -65,7 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for signature, meaning in MARKERS.items():
         config.addinivalue_line("markers", f"{signature}: {meaning}")
     run_dir = config.getoption("--autograder-run", default=None)
-    run = GradingRun(Path(run_dir)) if run_dir else None
+    run = GradingRun(Path(run_dir), start_worker=not config.option.collectonly) if run_dir else None
     config.stash[RUN_KEY] = run
     if run is not None:
         config.pluginmanager.register(run, "autograder-grading-run")  # its hooks: collection errors
@@ -146,7 +146,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 class GradingRun:
     """The state of a grading run inside the test-runner process."""
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, start_worker: bool = True) -> None:
         from autograder.proxy import RemoteStudent
         from autograder.sandbox import SandboxConfig, Worker
 
@@ -162,8 +162,14 @@ class GradingRun:
                 preload=tuple(m for m in self.plan.modules if m not in self.plan.missing),
             )
         )
-        self.worker.start()  # the student's modules import while the suites are collected
+        if start_worker:
+            self.worker.start()  # the worker starts and imports the student's modules during collection
         self.student = RemoteStudent(self.worker, self.plan.modules, self.plan.missing)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """A worker that cannot start stops the run here, as a grader problem, before any test."""
+        if not session.config.option.collectonly:
+            self.worker.wait_until_ready()
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A suite file that cannot be collected is a grader problem; the grading process says so."""

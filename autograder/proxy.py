@@ -2,6 +2,7 @@
 
 A ``Student`` gives one proxy per module and per function. Calling a function proxy returns the
 value; ``.call(...)`` returns a ``CallResult`` (value, warnings, arguments after the call, time);
+``.map(calls)`` returns the values of many calls, made with one round trip to the worker;
 ``.ref`` is the ``FunctionRef`` a proxy becomes when passed as an argument
 (``student.optim.train(student.network.mlp_loss, ...)``). Whatever goes wrong raises
 ``StudentError`` with a message for the student.
@@ -41,6 +42,13 @@ class FunctionProxy:
         """Calls the function; with ``return_args``, the result also holds the arguments as they
         are after the call (to detect in-place modification)."""
         return self._student._call(self.ref.module, self.ref.name, args, kwargs, return_args)
+
+    def map(self, calls: Iterable[tuple[tuple, dict]]) -> list[Any]:
+        """The values of ``function(*args, **kwargs)`` for each ``(args, kwargs)`` of ``calls``, in
+        order (as calling them one by one, but in one round trip to a worker); raises the
+        ``StudentError`` of the first call that fails."""
+        calls = [(tuple(args), dict(kwargs)) for args, kwargs in calls]
+        return [result.value for result in self._student._call_many(self.ref.module, self.ref.name, calls)]
 
     def __repr__(self) -> str:
         return f"<student function {self.ref}>"
@@ -83,6 +91,9 @@ class Student:
     def _call(self, module: str, function: str, args: tuple, kwargs: dict, return_args: bool) -> CallResult:
         raise NotImplementedError
 
+    def _call_many(self, module: str, function: str, calls: list[tuple[tuple, dict]]) -> list[CallResult]:
+        return [self._call(module, function, args, kwargs, False) for args, kwargs in calls]
+
     def take_output(self) -> str:
         """What the student's code printed since the last take."""
         return ""
@@ -110,6 +121,11 @@ class RemoteStudent(Student):
         if module in self.missing:
             raise StudentError(self.missing[module], kind="missing")
         return self.worker.call(module, function, args, kwargs, return_args=return_args)
+
+    def _call_many(self, module: str, function: str, calls: list[tuple[tuple, dict]]) -> list[CallResult]:
+        if module in self.missing:
+            raise StudentError(self.missing[module], kind="missing")
+        return self.worker.call_many(module, function, calls)
 
     def take_output(self) -> str:
         return self.worker.take_output()

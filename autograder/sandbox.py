@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -558,6 +559,8 @@ class Worker:
         self._finalizer: weakref.finalize | None = None
         self._hidden: tuple[list[bytes], list[bytes]] | None = None
         self._checked = False
+        self._ready = False
+        """Whether the current process said it is ready for calls."""
 
     def __enter__(self) -> Worker:
         return self
@@ -572,8 +575,15 @@ class Worker:
         self._process = self._finalizer = None
 
     def start(self) -> None:
-        """Start the worker process now rather than at the first call; it then imports the
-        ``preload`` modules while the caller goes on (their time counts towards the first call)."""
+        """Start the worker process now rather than at the first call, without waiting for it:
+        it starts Python, then imports the ``preload`` modules, while the caller goes on. The
+        first call (or ``wait_until_ready``) waits for it."""
+        if self._process is None:
+            self._spawn()
+
+    def wait_until_ready(self) -> None:
+        """Wait until the worker process is ready for calls (starting it if need be); raises
+        ``SandboxError`` if it cannot start."""
         self._running()
 
     def take_output(self) -> str:
@@ -587,19 +597,36 @@ class Worker:
         """Calls ``module.function(*args, **kwargs)`` in the worker. Arguments must be plain data
         (see ``autograder.codec``), function proxies or handles. Raises ``StudentError`` when the
         call gives no value."""
+        return self.call_many(module, function, [(args, kwargs or {})], timeout=timeout, return_args=return_args)[0]
+
+    def call_many(self, module: str, function: str, calls: Sequence[tuple[tuple, dict]], *,
+                  timeout: float | None = None, return_args: bool = False) -> list[CallResult]:
+        """Calls ``module.function(*args, **kwargs)`` for each ``(args, kwargs)`` of ``calls``, in
+        order, with one request to the worker (which replies to each call as it returns): the
+        results of many calls for the cost of one round trip. Each call has the whole ``timeout``
+        from the moment the previous one returned. Raises the ``StudentError`` of the first call
+        that gives no value, as calling them one by one would."""
+        if not calls:
+            return []
         where = f"{module}.{function}"
         timeout = self.config.limits.call_timeout_seconds if timeout is None else timeout
         process = self._running()
         request = {
-            "module": module, "function": function, "args": tuple(args), "kwargs": dict(kwargs or {}),
+            "module": module, "function": function, "calls": [(tuple(args), dict(kwargs)) for args, kwargs in calls],
             "return_args": return_args, "release": self._handles.take_released(),
         }
         buffers = encode(request, max_bytes=self.config.max_reply_bytes)
-        start = time.monotonic()
+        results: list[CallResult] = []
         try:
-            message = process.exchange(buffers, start + timeout, self.config.max_reply_bytes)
-            reply = decode(message, max_bytes=self.config.max_reply_bytes, resolve_handle=self._handles.track)
-            result = _call_result(reply, time.monotonic() - start)
+            while len(results) < len(calls):
+                start = time.monotonic()
+                message = process.exchange(buffers, start + timeout, self.config.max_reply_bytes)
+                buffers = []
+                reply = decode(message, max_bytes=self.config.max_reply_bytes, resolve_handle=self._handles.track)
+                result = _call_result(reply, time.monotonic() - start)
+                if isinstance(result, Failure):  # the worker stops at the first failure
+                    raise result.error()
+                results.append(result)
         except _TimedOut:
             self.close()
             raise StudentError(f"{where} did not return within {timeout:g} s; is there an infinite loop?",
@@ -615,9 +642,7 @@ class Worker:
         finally:
             if not process.killed:
                 process.drain()
-        if isinstance(result, Failure):
-            raise result.error()
-        return result
+        return results
 
     def _crash_message(self, status: int | None, where: str) -> str:
         if status is None:
@@ -636,7 +661,9 @@ class Worker:
 
     def _running(self) -> _Process:
         if self._process is None:
-            self._start()
+            self._spawn()
+        if not self._ready:
+            self._await_ready()
         return self._process
 
     def _check_setup(self) -> None:
@@ -668,7 +695,8 @@ class Worker:
             plan = None
         self._hidden = plan
 
-    def _start(self) -> None:
+    def _spawn(self) -> None:
+        """Start a worker process (checking the setup first, once); it is not ready yet."""
         if not self._checked:
             self._check_setup()
             self._checked = True
@@ -710,8 +738,13 @@ class Worker:
         self._finalizer = weakref.finalize(self, process.kill)
         self.generation = generation
         self._handles.restart(generation)
+        self._ready = False
+
+    def _await_ready(self) -> None:
+        """Wait for the started process to say it is ready; raises ``SandboxError`` otherwise."""
+        process = self._process
         try:
-            ready = decode(process.exchange([], time.monotonic() + STARTUP_SECONDS, config.max_reply_bytes))
+            ready = decode(process.exchange([], time.monotonic() + STARTUP_SECONDS, self.config.max_reply_bytes))
             if ready != {"status": "ready"}:
                 raise CodecError(f"unexpected first message {ready!r:.80}")
         except (_Stopped, _TimedOut, CodecError) as err:
@@ -723,6 +756,7 @@ class Worker:
                 reason = f"exit status {status}" + (f", {err}" if str(err) else "")
             said = self._output.take()[-2000:].strip()
             raise SandboxError(f"the worker process did not start ({reason}): {said}") from None
+        self._ready = True
 
 
 def _read_available(fd: int) -> str:

@@ -5,9 +5,10 @@ The grader starts the worker (see ``autograder.sandbox``) as::
 
     python -I -m autograder.worker --request-fd R --reply-fd W --generation N --max-bytes B
 
-in the scratch folder holding the student's and the provided files. The worker answers each
-request read from file descriptor ``R`` (a ``call`` of a function of a module of that folder) with
-one reply on ``W``, both in the format of ``autograder.codec``. Its file descriptors 1 and 2 are a
+in the scratch folder holding the student's and the provided files. Each request read from file
+descriptor ``R`` names a function of a module of that folder and one or more calls of it (the
+arguments of each); the worker answers each call, in order, with one reply on ``W``, and stops at
+the first call that fails, both in the format of ``autograder.codec``. Its file descriptors 1 and 2 are a
 pipe the grader reads, so nothing the student prints can reach the protocol.
 
 Everything in this process is untrusted once student code has run: the grader checks every reply.
@@ -25,7 +26,7 @@ import sys
 import sysconfig
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -368,26 +369,27 @@ def _capture_output():
     return stream
 
 
-def _answer(runtime: StudentRuntime, message: bytearray, max_bytes: int) -> list[memoryview]:
-    """The reply to one request."""
+def _answers(runtime: StudentRuntime, message: bytearray, max_bytes: int) -> Iterator[list[memoryview]]:
+    """The replies to one request: one per call, in order, the last one a failure if a call fails."""
     function = "the function"
     try:
         request = decode(message, max_bytes=max_bytes, resolve_handle=runtime.handles.resolve,
                          resolve_function=runtime.function)
         runtime.handles.release(request["release"])
         function = request["function"]
-        args, kwargs = request["args"], request["kwargs"]
-        value, caught = runtime.call(request["module"], function, args, kwargs)
         keep_args = request["return_args"]
-        reply = {"status": "ok", "value": value, "warnings": caught,
-                 "args_after": args if keep_args else None, "kwargs_after": kwargs if keep_args else None,
-                 "aliases": shared_memory(value, args, kwargs) if keep_args else None}
-        return encode(reply, fallback=runtime.handles.store, max_bytes=max_bytes)
+        for args, kwargs in request["calls"]:
+            value, caught = runtime.call(request["module"], function, args, kwargs)
+            reply = {"status": "ok", "value": value, "warnings": caught,
+                     "args_after": args if keep_args else None, "kwargs_after": kwargs if keep_args else None,
+                     "aliases": shared_memory(value, args, kwargs) if keep_args else None}
+            yield encode(reply, fallback=runtime.handles.store, max_bytes=max_bytes)
+        return
     except CallFailed as failed:
         failure = failed.failure
     except CodecError as err:
         failure = unsendable(function, err)
-    return encode({"status": "error", "failure": failure.to_plain()}, max_bytes=max_bytes)
+    yield encode({"status": "error", "failure": failure.to_plain()}, max_bytes=max_bytes)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -412,13 +414,13 @@ def main(argv: list[str] | None = None) -> None:
             message = read_message(options.request_fd, options.max_bytes)
         except EOFError:
             return
-        reply = _answer(runtime, message, options.max_bytes)
-        for stream in streams:  # what was printed goes out before the reply
-            try:
-                stream.flush()
-            except (OSError, ValueError):  # the student closed it
-                pass
-        write_message(options.reply_fd, reply)
+        for reply in _answers(runtime, message, options.max_bytes):
+            for stream in streams:  # what was printed goes out before the reply
+                try:
+                    stream.flush()
+                except (OSError, ValueError):  # the student closed it
+                    pass
+            write_message(options.reply_fd, reply)
 
 
 if __name__ == "__main__":

@@ -117,7 +117,7 @@ BUGS = {
         "activations",
         """
 def sigmoid_grad(x):
-    s = special.expit(special.expit(x))
+    s = sigmoid(sigmoid(x))
     return s * (1.0 - s)
 """,
         {

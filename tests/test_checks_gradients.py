@@ -362,3 +362,46 @@ def test_unknown_argument_or_bad_candidate_is_a_grader_error():
         check(sigmoid, x, {"x": x}, x, "y")
     with pytest.raises(ValueError, match="candidate"):
         check(sigmoid, -x, {"x": x}, x, "x", candidates={"c": np.ones(2)})
+
+
+# many points at once
+
+
+class CountingMany:
+    """An f_many for ``affine`` that records how it was called."""
+
+    def __init__(self, wrong_length: bool = False) -> None:
+        self.batches: list[list[dict]] = []
+        self.wrong_length = wrong_length
+
+    def __call__(self, points: list[dict]) -> list:
+        self.batches.append(points)
+        outputs = [affine(**point) for point in points]
+        return outputs[:-1] if self.wrong_length else outputs
+
+
+def test_f_many_evaluates_every_point_of_a_probe_in_one_call_with_the_same_result():
+    inputs, upstream, right = affine_case(n=3, d=4, m=5)
+    many = CountingMany()
+    one_by_one = numerical_vjp(affine, inputs, upstream, "W", entries=6, directions=2, rng=np.random.default_rng(4))
+    batched = numerical_vjp(affine, inputs, upstream, "W", entries=6, directions=2, rng=np.random.default_rng(4),
+                            f_many=many)  # fmt: skip
+    assert [len(points) for points in many.batches] == [16] and batched.evaluations == 16
+    np.testing.assert_array_equal(batched.numerical, one_by_one.numerical)
+    np.testing.assert_array_equal(batched.rounding_floor, one_by_one.rounding_floor)
+    assert all(point["x"] is not inputs["x"] for point in many.batches[0])  # fresh copies for every point
+
+
+def test_f_many_serves_the_check_and_its_diagnosis():
+    inputs, upstream, right = affine_case(n=3, d=4, m=4)
+    many = CountingMany()
+    message = failure_message(affine, right["W"].T, inputs, upstream, "W", f_many=many)
+    assert TRANSPOSED in message
+    assert len(many.batches) == 2  # the check, then the gradient for an upstream of ones
+    check(affine, right["x"], inputs, upstream, "x", f_many=CountingMany())
+
+
+def test_an_f_many_giving_the_wrong_number_of_outputs_is_a_grader_error():
+    inputs, upstream, right = affine_case(n=2, d=2, m=2)
+    with pytest.raises(ValueError, match="f_many returned a list of 3 items for 4 points"):
+        check(affine, right["b"], inputs, upstream, "b", f_many=CountingMany(wrong_length=True))

@@ -295,3 +295,55 @@ def test_a_suite_file_that_cannot_be_collected_is_a_grader_problem(tmp_path):
     outcome = run(task, task.solution, tmp_path)
     assert any("could not collect" in p and "test_broken.py" in p for p in outcome.problems), outcome.problems
     assert outcome.results["score"] == FULL  # the other tests still earn their points
+
+
+def test_suites_can_use_pytests_usual_fixtures_and_markers(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURE, project)
+    task = assignment.load("arith", project)
+    (task.tests / "hidden" / "test_pytest_features.py").write_text('''
+import warnings
+
+import pytest
+
+
+@pytest.mark.points(1)
+def test_tmp_path_and_monkeypatch(student, tmp_path, monkeypatch):
+    monkeypatch.setenv("SUITE_SETTING", "on")
+    (tmp_path / "note.txt").write_text("kept")
+    assert (tmp_path / "note.txt").read_text() == "kept"
+
+
+@pytest.mark.points(1)
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_warnings(student):
+    with pytest.warns(RuntimeWarning):
+        warnings.warn("expected", RuntimeWarning)
+    warnings.warn("filtered", UserWarning)
+
+
+@pytest.mark.points(1)
+@pytest.mark.skipif(True, reason="not on this platform")
+def test_skipped(student):
+    pass
+''')
+    outcome = run(task, task.solution, tmp_path)
+    assert outcome.problems == []
+    got = {name: score for name, score in scores(outcome).items() if name.startswith("test_")}
+    assert got == {"test_tmp_path_and_monkeypatch": 1.0, "test_warnings": 1.0, "test_skipped": 0.0}
+    assert "skipped: not on this platform" in output_of(outcome, "test_skipped")
+
+
+def test_ended_within_notices_the_end_at_once_and_reports_a_process_still_running(monkeypatch):
+    quick = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert grading.ended_within(quick, 30.0) and quick.wait() == 0
+    slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert not grading.ended_within(slow, 0.2)
+        monkeypatch.delattr(grading.os, "pidfd_open", raising=False)  # where there is no pidfd: polling
+        assert not grading.ended_within(slow, 0.2)
+    finally:
+        slow.kill()
+        slow.wait()
+    quick = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert grading.ended_within(quick, 30.0)

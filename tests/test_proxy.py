@@ -75,6 +75,16 @@ def test_values_that_are_not_plain_are_described_the_same_way(student, function,
     assert type(value) is Handle and value.describe() == description
 
 
+def test_map_gives_the_values_of_many_calls(student):
+    assert student.activations.scale_in_place.map([((np.ones(2),), {"factor": 2.0})]) == [None]
+    assert student.activations.inverse.map([((1.0,), {}), ((4.0,), {})]) == [1.0, 0.25]
+    assert student.activations.inverse.map([]) == []
+    with raises("exception", "inverse raised ZeroDivisionError"):
+        student.activations.inverse.map([((1.0,), {}), ((0.0,), {})])
+    with raises("missing", "convolution.py was not submitted"):
+        student.convolution.conv.map([((1.0,), {})])
+
+
 def test_return_args_gives_the_arguments_after_the_call(student):
     x = np.array([1.0, 2.0])
     result = student.activations.scale_in_place.call(x, return_args=True, factor=3.0)

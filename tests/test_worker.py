@@ -54,6 +54,19 @@ def fail(x):
 
 def helper(x):
     raise ValueError(f"cannot handle {x}")
+
+
+def inverse(x):
+    print("inverse of", x)
+    if x == 0:
+        raise ZeroDivisionError("x is 0")
+    return 1.0 / x
+
+
+def nap(seconds):
+    import time
+    time.sleep(seconds)
+    return seconds
 ''',
     "layers.py": '''
 import numpy as np
@@ -950,6 +963,44 @@ def test_signals_are_named_in_crash_messages(scratch):
     )
     assert worker._crash_message(-signal.SIGUSR1, "m.f") == "the worker process was killed by SIGUSR1 while running m.f"
     assert "exited with code 2" in worker._crash_message(2, "m.f")
+
+
+# ------------------------------------------------------------------ many calls in one request
+
+
+def test_many_calls_in_one_request_return_in_order(worker):
+    results = worker.call_many("activations", "inverse", [((x,), {}) for x in (1.0, 2.0, 4.0)])
+    assert [result.value for result in results] == [1.0, 0.5, 0.25]
+    assert worker.take_output() == "inverse of 1.0\ninverse of 2.0\ninverse of 4.0\n"
+    assert worker.generation == 1
+
+
+def test_each_of_many_calls_gets_its_own_copy_of_the_arguments(worker):
+    x = np.ones(2)
+    results = worker.call_many("activations", "scale_in_place", [((x,), {"factor": 3.0})] * 2, return_args=True)
+    assert [result.args_after[0].tolist() for result in results] == [[3.0, 3.0], [3.0, 3.0]]
+    assert x.tolist() == [1.0, 1.0]
+
+
+def test_many_calls_stop_at_the_first_failure_and_raise_it(worker):
+    with raises("exception", "inverse raised ZeroDivisionError: x is 0"):
+        worker.call_many("activations", "inverse", [((x,), {}) for x in (2.0, 0.0, 4.0)])
+    assert worker.take_output() == "inverse of 2.0\ninverse of 0.0\n"  # the third call was never made
+    assert worker.call("activations", "inverse", (8.0,)).value == 0.125
+    assert worker.generation == 1
+
+
+def test_each_of_many_calls_has_the_whole_timeout(worker):
+    results = worker.call_many("activations", "nap", [((0.3,), {})] * 3, timeout=0.6)
+    assert [result.value for result in results] == [0.3] * 3
+    with raises("timeout", "activations.nap did not return within 0.6 s"):
+        worker.call_many("activations", "nap", [((0.1,), {}), ((60.0,), {})], timeout=0.6)
+    assert_recovers(worker)
+
+
+def test_no_calls_start_no_worker(worker):
+    assert worker.call_many("activations", "sigmoid", []) == []
+    assert worker.generation == 0
 
 
 # ------------------------------------------------------------------ start-up

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +112,7 @@ def numerical_vjp(
     directions: int | np.ndarray = 0,
     rng: np.random.Generator | None = None,
     kinks: Sequence[float] = (),
+    f_many: Callable[[list[dict[str, Any]]], list[Any]] | None = None,
 ) -> GradientProbe:
     """Central differences of ``L(v) = sum(upstream * f(**inputs, wrt=v))`` at ``v = inputs[wrt]``.
 
@@ -121,7 +122,9 @@ def numerical_vjp(
     with rng) or flat indices. directions: an int (that many random unit directions drawn with
     rng) or an array (K, *shape) of directions used as given. kinks: points where f is not
     differentiable in the entries of ``inputs[wrt]``; a perturbed entry within h of one raises
-    ValueError.
+    ValueError. f_many: f at many points at once, given the list of their keyword arguments (for
+    instance a student function evaluated in one round trip to its worker); by default f is
+    called once per point.
     """
     if not (math.isfinite(h) and h > 0):
         raise ValueError(f"the step h must be a positive number, not {h!r}")
@@ -131,12 +134,12 @@ def numerical_vjp(
     flat_entries = _choose_entries(point.size, entries, rng)
     unit_directions = _choose_directions(point.size, directions, rng)
     _refuse_kink_crossings(point.reshape(-1), flat_entries, unit_directions, kinks, h, wrt)
-    objective = _Objective(f, inputs, upstream, wrt, point.shape)
-    differences = [
-        objective.central_difference(plus, minus, h)
-        for plus, minus in _probe_points(point.reshape(-1), flat_entries, unit_directions, h)
-    ]
-    numerical, floor = np.array(differences, dtype=np.float64).reshape(-1, 2).T
+    objective = _Objective(f_many or _one_by_one(f), inputs, upstream, wrt, point.shape)
+    high, high_magnitude, low, low_magnitude = objective.at_pairs(
+        _probe_points(point.reshape(-1), flat_entries, unit_directions, h)
+    )
+    numerical = (high - low) / (2 * h)
+    floor = EPSILON * (high_magnitude + low_magnitude) / (2 * h)
     return GradientProbe(
         wrt=wrt,
         shape=point.shape,
@@ -166,6 +169,7 @@ def check_gradient(
     kinks: Sequence[float] = (),
     candidates: dict[str, Any] | None = None,
     batch_size: int | None = None,
+    f_many: Callable[[list[dict[str, Any]]], list[Any]] | None = None,
 ) -> GradientProbe:
     """Assert that ``analytic`` is the gradient of ``sum(upstream * f(**inputs))`` with respect to
     ``inputs[wrt]``; return the probe (its ``evaluations`` give the cost).
@@ -174,7 +178,7 @@ def check_gradient(
     exactly the input's shape with finite entries. what: names it for the student, e.g.
     ``"dW returned by affine_backward"``. Every entry is checked when the input has at most
     ``full_threshold`` entries; otherwise ``directions`` random unit directions and ``samples``
-    sampled entries. Tolerances: see the module docstring. kinks: as for ``numerical_vjp``.
+    sampled entries. Tolerances: see the module docstring. kinks and f_many: as for ``numerical_vjp``.
     candidates (explanation -> wrong gradient shaped like the input) and batch_size feed the
     "Likely cause" of a failure, as does the gradient for an upstream of ones.
     """
@@ -191,12 +195,13 @@ def check_gradient(
         directions=0 if full else directions,
         rng=rng,
         kinks=kinks,
+        f_many=f_many,
     )
     predicted = probe.project(analytic)
     allowed = atol + rtol * np.abs(probe.numerical) + probe.rounding_floor
     wrong = np.flatnonzero(~(np.abs(predicted - probe.numerical) <= allowed))
     if wrong.size:
-        cause = _explain(probe, analytic, f, inputs, upstream, h, candidates, batch_size)
+        cause = _explain(probe, analytic, f, f_many, inputs, upstream, h, candidates, batch_size)
         raise CheckFailure(_disagreement(probe, predicted, allowed, wrong, what) + likely_cause(cause))
     return probe
 
@@ -209,13 +214,22 @@ def check_loss_gradient(
     return check_gradient(loss, analytic, inputs, 1.0, wrt, **options)
 
 
+def _one_by_one(f: Callable[..., Any]) -> Callable[[list[dict[str, Any]]], list[Any]]:
+    return lambda points: [f(**arguments) for arguments in points]
+
+
 class _Objective:
     """L(v) = sum(upstream * f(**inputs, wrt=v)) and M(v) = sum|upstream * f(...)|, counting calls."""
 
     def __init__(
-        self, f: Callable[..., Any], inputs: dict[str, Any], upstream: Any, wrt: str, shape: tuple[int, ...]
+        self,
+        f_many: Callable[[list[dict[str, Any]]], list[Any]],
+        inputs: dict[str, Any],
+        upstream: Any,
+        wrt: str,
+        shape: tuple[int, ...],
     ) -> None:
-        self.f = f
+        self.f_many = f_many
         self.other_inputs = {name: value for name, value in inputs.items() if name != wrt}
         self.upstream = np.array(upstream, dtype=np.float64)
         if not np.all(np.isfinite(self.upstream)):
@@ -224,17 +238,25 @@ class _Objective:
         self.shape = shape
         self.evaluations = 0
 
-    def central_difference(self, plus: np.ndarray, minus: np.ndarray, h: float) -> tuple[float, float]:
-        """The central difference between two points 2h apart, and its rounding floor."""
-        high, high_magnitude = self(plus)
-        low, low_magnitude = self(minus)
-        return (high - low) / (2 * h), EPSILON * (high_magnitude + low_magnitude) / (2 * h)
+    def at_pairs(self, pairs: Iterable[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """(4, P): L and M at the first points of the P pairs of flat values, then at the second
+        points; all 2P points are evaluated with one call of ``f_many``."""
+        points = [point for pair in pairs for point in pair]
+        outputs = self.f_many([self._arguments(point) for point in points])
+        if type(outputs) is not list or len(outputs) != len(points):
+            raise ValueError(f"f_many returned {describe(outputs)} for {len(points)} points")
+        self.evaluations += len(points)
+        values = np.array([self._terms(output) for output in outputs], dtype=np.float64).reshape(-1, 2, 2)
+        return values.transpose(1, 2, 0).reshape(4, -1)
 
-    def __call__(self, flat_value: np.ndarray) -> tuple[float, float]:
+    def _arguments(self, flat_value: np.ndarray) -> dict[str, Any]:
+        """Fresh copies of all inputs, with ``wrt`` at ``flat_value``."""
         arguments = copy.deepcopy(self.other_inputs)
         arguments[self.wrt] = flat_value.reshape(self.shape)
-        self.evaluations += 1
-        output = self.f(**arguments)
+        return arguments
+
+    def _terms(self, output: Any) -> tuple[float, float]:
+        """L and M for one output of f."""
         if not _is_float64_value(output, self.upstream.shape):
             raise CheckFailure(
                 f"The function whose gradient is checked returned {describe(output)} when {self.wrt} "
@@ -365,6 +387,7 @@ def _explain(
     probe: GradientProbe,
     analytic: np.ndarray,
     f: Callable[..., Any],
+    f_many: Callable[[list[dict[str, Any]]], list[Any]] | None,
     inputs: dict[str, Any],
     upstream: Any,
     h: float,
@@ -380,7 +403,7 @@ def _explain(
     ones = np.ones_like(np.asarray(upstream, dtype=np.float64))
     if not np.array_equal(ones, upstream):
         without_upstream = numerical_vjp(
-            f, inputs, ones, probe.wrt, h=h, entries=probe.entries, directions=probe.directions
+            f, inputs, ones, probe.wrt, h=h, entries=probe.entries, directions=probe.directions, f_many=f_many
         )
         predicted[IGNORES_UPSTREAM] = without_upstream.numerical
     got, expected = probe.project(analytic), probe.numerical

@@ -20,8 +20,9 @@ Conventions shared by every function of this module:
 Allowed imports: ``numpy``, ``scipy.special`` and the Python standard library.
 """
 
+import math
+
 import numpy as np
-from scipy import special
 
 
 def threshold(x, theta=0.0):
@@ -76,7 +77,8 @@ def sigmoid(x):
         float64 array shaped like ``x``.
     """
     # BEGIN SOLUTION
-    return special.expit(x)
+    e = np.exp(-np.abs(x))  # e^(-|x|) never overflows
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
     # END SOLUTION
 
 
@@ -93,7 +95,7 @@ def sigmoid_grad(x):
         float64 array shaped like ``x``.
     """
     # BEGIN SOLUTION
-    return special.expit(x) * special.expit(-x)
+    return sigmoid(x) * sigmoid(-x)
     # END SOLUTION
 
 
@@ -128,7 +130,7 @@ def tanh_grad(x):
         float64 array shaped like ``x``, values in [0, 1].
     """
     # BEGIN SOLUTION
-    return 4.0 * special.expit(2.0 * x) * special.expit(-2.0 * x)
+    return 4.0 * sigmoid(2.0 * x) * sigmoid(-2.0 * x)
     # END SOLUTION
 
 
@@ -295,7 +297,7 @@ def swish(x, beta=1.0):
         float64 array shaped like ``x``.
     """
     # BEGIN SOLUTION
-    return x * special.expit(beta * x)
+    return x * sigmoid(beta * x)
     # END SOLUTION
 
 
@@ -313,8 +315,8 @@ def swish_grad(x, beta=1.0):
     """
     # BEGIN SOLUTION
     scaled = beta * x
-    sigma = special.expit(scaled)
-    return sigma + scaled * sigma * special.expit(-scaled)
+    sigma = sigmoid(scaled)
+    return sigma + scaled * sigma * sigmoid(-scaled)
     # END SOLUTION
 
 
@@ -327,7 +329,7 @@ def gelu(x):
 
     Accuracy: for very negative x, 1 + erf(x/√2) cancels to 0 (x = −10 would give −0.0 instead
     of about −7.6e-23). ``scipy.special.ndtr`` computes Φ accurately everywhere; so does
-    erfc(−x/√2) / 2.
+    erfc(−x/√2) / 2 (numpy has no erfc: apply ``math.erfc`` to each entry with ``np.vectorize``).
 
     Args:
         x: float64 array of any shape.
@@ -336,7 +338,8 @@ def gelu(x):
         float64 array shaped like ``x``.
     """
     # BEGIN SOLUTION
-    return x * special.ndtr(x)
+    normal_cdf = 0.5 * np.vectorize(math.erfc, otypes=[np.float64])(-x / math.sqrt(2.0))
+    return x * normal_cdf
     # END SOLUTION
 
 
@@ -352,8 +355,9 @@ def gelu_grad(x):
         float64 array shaped like ``x``.
     """
     # BEGIN SOLUTION
-    normal_density = np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
-    return special.ndtr(x) + x * normal_density
+    normal_cdf = 0.5 * np.vectorize(math.erfc, otypes=[np.float64])(-x / math.sqrt(2.0))
+    normal_density = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+    return normal_cdf + x * normal_density
     # END SOLUTION
 
 

@@ -20,8 +20,9 @@ Conventions shared by every function of this module:
 Allowed imports: ``numpy``, ``scipy.special`` and the Python standard library.
 """
 
+import math
+
 import numpy as np
-from scipy import special
 
 
 def threshold(x, theta=0.0):
@@ -290,7 +291,7 @@ def gelu(x):
 
     Accuracy: for very negative x, 1 + erf(x/√2) cancels to 0 (x = −10 would give −0.0 instead
     of about −7.6e-23). ``scipy.special.ndtr`` computes Φ accurately everywhere; so does
-    erfc(−x/√2) / 2.
+    erfc(−x/√2) / 2 (numpy has no erfc: apply ``math.erfc`` to each entry with ``np.vectorize``).
 
     Args:
         x: float64 array of any shape.

@@ -9,8 +9,8 @@ Build the networks from the layers of ``layers.py`` (``import layers``).
 """
 
 import numpy as np
-from scipy import special
 
+import activations
 import layers
 
 

@@ -10,10 +10,9 @@ import numpy as np
 from scipy import special
 
 
-def sigmoid__stable_branches(x):
-    """sigmoid by np.where over two branches that only exponentiate -|x|: 1/(1 + e^-|x|) or e^-|x|/(1 + e^-|x|)."""
-    decay = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + decay), decay / (1.0 + decay))
+def sigmoid__expit(x):
+    """sigmoid as scipy.special.expit (the reference exponentiates only -|x| on two branches)."""
+    return special.expit(x)
 
 
 def sigmoid__via_tanh(x):
@@ -51,14 +50,14 @@ def leaky_relu__leaky_maximum(x, slope=0.01):
     return np.maximum(x, slope * x)
 
 
-def gelu__erfc(x):
-    """gelu and its derivative with Φ(x) = erfc(−x/√2)/2 (scipy.special.erfc) instead of ndtr."""
-    return 0.5 * x * special.erfc(-x / math.sqrt(2.0))
+def gelu__ndtr(x):
+    """gelu and its derivative with Φ(x) = scipy.special.ndtr(x) instead of math.erfc entry by entry."""
+    return x * special.ndtr(x)
 
 
-def gelu_grad__erfc(x):
-    """Φ(x) + x·φ(x) with Φ(x) = erfc(−x/√2)/2."""
-    return 0.5 * special.erfc(-x / math.sqrt(2.0)) + x * np.exp(-0.5 * x**2) / math.sqrt(2.0 * math.pi)
+def gelu_grad__ndtr(x):
+    """Φ(x) + x·φ(x) with Φ(x) = scipy.special.ndtr(x)."""
+    return special.ndtr(x) + x * np.exp(-0.5 * x**2) / math.sqrt(2.0 * math.pi)
 
 
 def gelu__erf_with_erfc_tail(x):

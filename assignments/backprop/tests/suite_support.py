@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -203,34 +204,63 @@ def parts(value: Any, names: tuple[str, ...], function: str) -> tuple:
     return value
 
 
+@dataclass(frozen=True)
+class Output:
+    """A value computed from a function's result, as a function of that function's arguments:
+    ``output(*args, **kwargs)`` is ``extract(function(*args, *settings, **options, **kwargs))``.
+    What gradient checks differentiate; ``many`` evaluates it for many argument sets, with one
+    round trip to the worker when ``function`` is a student function."""
+
+    function: Any
+    settings: tuple = ()
+    options: dict[str, Any] = field(default_factory=dict)
+    extract: Callable[[Any], Any] = lambda result: result
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.extract(self.function(*args, *self.settings, **self.options, **kwargs))
+
+    def many(self, calls: list[tuple[tuple, dict[str, Any]]]) -> list[Any]:
+        """``[output(*args, **kwargs) for args, kwargs in calls]``."""
+        calls = [((*args, *self.settings), {**self.options, **kwargs}) for args, kwargs in calls]
+        if is_function(self.function):
+            results = self.function.map(calls)
+        else:
+            results = [self.function(*args, **kwargs) for args, kwargs in calls]
+        return [self.extract(result) for result in results]
+
+
+def array_output(function: Any, shape: tuple[int, ...], *settings: Any, **options: Any) -> Output:
+    """The result of ``function``, checked to be a finite float64 array of ``shape``."""
+
+    def checked(result: Any) -> np.ndarray:
+        assert_array_form(result, what=f"the result of {name_of(function)}", shape=shape)
+        return result
+
+    return Output(function, settings, options, checked)
+
+
 def array_result(function: Any, *args: Any, shape: tuple[int, ...], **options: Any) -> np.ndarray:
     """Call ``function`` and assert that it returned a finite float64 array of ``shape``."""
-    value = function(*args, **options)
-    assert_array_form(value, what=f"the result of {name_of(function)}", shape=shape)
-    return value
+    return array_output(function, shape)(*args, **options)
 
 
-def forward_output(forward: Any, out_shape: tuple[int, ...]) -> Callable[..., np.ndarray]:
-    """The output of a layer forward ``(out, cache)`` as a function of its inputs, for gradient
-    checks; the output is checked to be a float64 array of ``out_shape``."""
+def forward_output(forward: Any, out_shape: tuple[int, ...], *settings: Any, **options: Any) -> Output:
+    """The output of a layer forward ``(out, cache)``, checked to be a float64 array of
+    ``out_shape``; ``settings`` and ``options`` follow the inputs in every call."""
     function = name_of(forward)
 
-    def output(*args: Any, **options: Any) -> np.ndarray:
-        out, _ = parts(forward(*args, **options), ("out", "cache"), function)
-        assert_array_form(out, what=f"out returned by {function}", shape=out_shape)
-        return out
+    def out(result: Any) -> np.ndarray:
+        value, _ = parts(result, ("out", "cache"), function)
+        assert_array_form(value, what=f"out returned by {function}", shape=out_shape)
+        return value
 
-    return output
+    return Output(forward, settings, options, out)
 
 
-def loss_value(loss: Any) -> Callable[..., float]:
-    """The loss of a ``(loss, gradients)`` function as a function of its inputs."""
+def loss_value(loss: Any, **options: Any) -> Output:
+    """The loss of a ``(loss, gradients)`` function."""
     function = name_of(loss)
-
-    def value(*args: Any, **options: Any) -> float:
-        return parts(loss(*args, **options), ("loss", "gradients"), function)[0]
-
-    return value
+    return Output(loss, (), options, lambda result: parts(result, ("loss", "gradients"), function)[0])
 
 
 def assert_history(history: Any, epochs: int) -> None:
@@ -267,22 +297,44 @@ def assert_batches(got: Any, expected: list[np.ndarray], what: str, show_inputs:
 # --------------------------------------------------------------------------- gradient checks
 
 
-def check_gradients(cases: Cases, output: Callable[..., Any], grads: dict[str, Any], inputs: dict[str, Any],
-                    upstream: Any, *, function: str, compared_with: str, rng: np.random.Generator,
+Arrangement = Callable[[dict[str, Any]], tuple[tuple, dict[str, Any]]]
+"""Turns a point of a gradient check (input name -> value) into the ``(args, kwargs)`` of a call."""
+
+
+def in_order(inputs: dict[str, Any]) -> Arrangement:
+    """The arrangement passing the values of ``inputs``' names positionally, in their order."""
+    return lambda point: (tuple(point[name] for name in inputs), {})
+
+
+def check_output_gradient(output: Output, arrange: Arrangement, analytic: Any, inputs: dict[str, Any],
+                          upstream: Any, wrt: str, **options: Any) -> None:  # fmt: skip
+    """``check_gradient`` of ``output`` called with ``arrange(point)`` at each point, every point
+    of the check evaluated in one go (``output.many``). Options as for ``check_gradient``."""
+
+    def at(**point: Any) -> Any:
+        args, kwargs = arrange(point)
+        return output(*args, **kwargs)
+
+    check_gradient(at, analytic, inputs, upstream, wrt,
+                   f_many=lambda points: output.many([arrange(point) for point in points]), **options)  # fmt: skip
+
+
+def check_gradients(cases: Cases, output: Output, grads: dict[str, Any], inputs: dict[str, Any], upstream: Any, *,
+                    function: str, compared_with: str, rng: np.random.Generator, arrange: Arrangement | None = None,
                     kinks: dict[str, tuple[float, ...]] | None = None,
                     candidates: dict[str, dict[str, Any]] | None = None, label: str = "",
                     **options: Any) -> None:  # fmt: skip
     """One case per gradient in ``grads`` (input name -> what ``function`` returned for it):
-    check it against central differences of ``output(*inputs)`` (a float64 array, or a loss
-    when ``upstream`` is 1.0). compared_with: what ``output`` is, for the message ("your own
-    affine_forward", "the exact affine layer"). kinks and candidates: per input name. label:
-    put before each case's name. Further options go to ``check_gradient``."""
+    check it against central differences of ``output`` (a float64 array, or a loss when
+    ``upstream`` is 1.0) called with ``arrange(inputs)`` (default: the inputs in order).
+    compared_with: what ``output`` is, for the message ("your own affine_forward", "the exact
+    affine layer"). kinks and candidates: per input name. label: put before each case's name.
+    Further options go to ``check_gradient``."""
     for name, grad in grads.items():
         with cases.case(f"{label}d{name}"), lead(f"Compared with central differences of {compared_with}:"):
-            check_gradient(
-                lambda **args: output(*(args[key] for key in inputs)), grad, inputs, upstream, name,
-                what=f"d{name} returned by {function}", rng=rng, kinks=(kinks or {}).get(name, ()),
-                candidates=(candidates or {}).get(name), **options,
+            check_output_gradient(
+                output, arrange or in_order(inputs), grad, inputs, upstream, name, what=f"d{name} returned by {function}",
+                rng=rng, kinks=(kinks or {}).get(name, ()), candidates=(candidates or {}).get(name), **options,
             )  # fmt: skip
 
 
@@ -298,7 +350,7 @@ def layer_gradients(forward: Any, backward: Any, inputs: dict[str, Any], upstrea
 
 
 def check_layer(credit, forward: Any, backward: Any, inputs: dict[str, Any], upstream: np.ndarray,
-                output: Callable[..., np.ndarray], *, compared_with: str, rng: np.random.Generator,
+                output: Output, *, compared_with: str, rng: np.random.Generator,
                 wrt: Iterable[str] | None = None, **options: Any) -> None:  # fmt: skip
     """A test of the student's ``backward`` after their ``forward`` (a batch of len(upstream)
     inputs): the gradients of the inputs in ``wrt`` (default: all) against central differences
@@ -319,17 +371,24 @@ def network_gradients(loss: Any, params: dict[str, np.ndarray], *data: Any, **op
     return grads
 
 
-def check_parameter_gradients(cases: Cases, loss_of: Callable[[dict[str, np.ndarray]], float],
-                              grads: dict[str, Any], params: dict[str, np.ndarray], names: Iterable[str],
-                              **options: Any) -> None:  # fmt: skip
+def check_parameter_gradients(cases: Cases, loss: Output, data: tuple, grads: dict[str, Any],
+                              params: dict[str, np.ndarray], names: Iterable[str], **options: Any) -> None:  # fmt: skip
     """One case per parameter in ``names``: its gradient in ``grads`` against central differences
-    of ``loss_of(params)``, the others held fixed. Options as for ``check_gradients``."""
+    of ``loss(params, *data)``, the other parameters held fixed. Options as for ``check_gradients``."""
     for name in names:
-        check_gradients(cases, lambda value, name=name: loss_of(dict(params, **{name: value})),
-                        {name: grads[name]}, {name: params[name]}, 1.0, **options)  # fmt: skip
+        check_gradients(cases, loss, {name: grads[name]}, {name: params[name]}, 1.0,
+                        arrange=lambda point: ((dict(params, **point), *data), {}), **options)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- activations
+
+erf = np.vectorize(math.erf, otypes=[np.float64])
+"""The error function, entry by entry (numpy has none): float64 array shaped like its argument."""
+
+
+def normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Φ(x) = (1 + erf(x/√2)) / 2, the standard normal distribution function, entry by entry."""
+    return 0.5 * (1.0 + erf(x / math.sqrt(2.0)))
 
 
 @dataclass(frozen=True)
@@ -442,7 +501,7 @@ def activation_input(rng: np.random.Generator, shape: tuple[int, ...], activatio
     return x
 
 
-def check_derivative(cases: Cases, forward: Callable[..., np.ndarray], activation: Activation, x: np.ndarray,
+def check_derivative(cases: Cases, forward: Output, activation: Activation, x: np.ndarray,
                      params: dict[str, Any], derivative: Any, *, compared_with: str, rng: np.random.Generator,
                      candidates: tuple[dict[str, Any], ...] = ({}, {})) -> None:  # fmt: skip
     """Check what ``<activation>_grad(x, **params)`` returned (``derivative``) against central
@@ -460,10 +519,15 @@ def check_derivative(cases: Cases, forward: Callable[..., np.ndarray], activatio
     inputs = {"x": x, **params}
     for (wrt, result), mistakes in zip(results.items(), candidates):
         with cases.case(whats[wrt]), lead(f"Compared with central differences of {compared_with}:"):
-            check_gradient(
-                lambda **args: forward(args.pop("x"), **args), result, inputs, np.ones(x.shape), wrt,
+            check_output_gradient(
+                forward, x_then_parameters, result, inputs, np.ones(x.shape), wrt,
                 what=whats[wrt], rng=rng, kinks=activation.kinks(params) if wrt == "x" else (), candidates=mistakes,
             )  # fmt: skip
+
+
+def x_then_parameters(point: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
+    """An activation's call: ``x`` positional, its parameter by keyword."""
+    return (point["x"],), {name: value for name, value in point.items() if name != "x"}
 
 
 EXTREME_POINTS = np.array([-1e4, -800.0, -710.0, -40.0, -1.5, 0.7, 40.0, 710.0, 800.0, 1e4])

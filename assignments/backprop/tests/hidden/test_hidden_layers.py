@@ -9,6 +9,7 @@ from autograder.checks import assert_array, sampling
 from suite_support import (
     REGISTRY,
     Cases,
+    Output,
     activation_input,
     affine_inputs,
     check_gradients,
@@ -23,8 +24,8 @@ from suite_support import (
 
 
 def exact_output(forward, *settings, **options):
-    """The output of a reference layer forward as a function of its inputs."""
-    return lambda *inputs: forward(*inputs, *settings, **options)[0]
+    """The output of a reference layer forward."""
+    return Output(forward, settings, options, lambda result: result[0])
 
 
 def gradient_cases(layer, names):

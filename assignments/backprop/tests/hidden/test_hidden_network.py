@@ -152,7 +152,7 @@ def check_exact_network_gradients(cases, rng, student_loss, exact, params, data,
     loss ``exact(params, *data, **options)``, one case each."""
     grads = network_gradients(student_loss, params, *data, **options)
     settings = "".join(f" with {key}={value!r}" for key, value in options.items())
-    check_parameter_gradients(cases, lambda changed: exact(changed, *data, **options)[0], grads, params, names,
+    check_parameter_gradients(cases, loss_value(exact, **options), data, grads, params, names,
                               function=name_of(student_loss), compared_with=f"the exact {name_of(student_loss)}{settings}",
                               rng=rng, label=label, candidates=candidates)  # fmt: skip
 

@@ -68,11 +68,11 @@ def test_activation_backward_agrees_with_your_forward(student, rng, credit):
         params = activation.params(rng, 4)
         inputs = {"z": activation_input(rng, (3, 4), activation, params)}
         upstream = sampling.normal(rng, (3, 4))
-        output = forward_output(student.layers.activation_forward, upstream.shape)
         grads = layer_gradients(student.layers.activation_forward, student.layers.activation_backward, inputs,
                                 upstream, activation.name, **params)  # fmt: skip
         check_gradients(
-            cases, lambda z: output(z, activation.name, **params), grads, inputs, upstream,
+            cases, forward_output(student.layers.activation_forward, upstream.shape, activation.name, **params),
+            grads, inputs, upstream,
             function="activation_backward", rng=rng, kinks={"z": activation.kinks(params)},
             label=f"{activation.name}: ",
             compared_with=f"your own activation_forward for {activation.name!r} with {describe_params(params)}",

@@ -83,7 +83,7 @@ def check_own_network_gradients(credit, rng, loss, params, *data, **options):
     that same loss, one case per parameter."""
     grads = network_gradients(loss, params, *data)
     cases = Cases(credit, len(params))
-    check_parameter_gradients(cases, lambda changed: loss_value(loss)(changed, *data), grads, params, params,
+    check_parameter_gradients(cases, loss_value(loss), data, grads, params, params,
                               function=name_of(loss), compared_with=f"your own {name_of(loss)}", rng=rng, **options)  # fmt: skip
     cases.finish()
 
