@@ -1,4 +1,5 @@
-"""The two ways a test can fail because of the student, as opposed to a grader error.
+"""The two ways a test can fail because of the student, as opposed to a grader error, and the
+error of a sandbox that cannot be set up.
 
 Any other exception escaping a test is a fault of the grader (the suite or the engine) and is
 reported as such, never blamed on the student.
@@ -29,3 +30,8 @@ class StudentError(Exception):
 class CheckFailure(AssertionError):
     """A check found a wrong result; the message is written for the student and names the
     function, the argument or output, and what is wrong."""
+
+
+class SandboxError(Exception):
+    """The grader cannot run student code as configured; the message says what to fix. Never
+    the student's fault."""

@@ -22,10 +22,8 @@ from autograder import sandbox
 from autograder.assignment import Limits
 from autograder.codec import FunctionRef, Handle
 from autograder.errors import StudentError
-from autograder.sandbox import (
-    OutputBuffer, SandboxConfig, SandboxError, UidLease, Worker, check_hidden_paths, kill_all,
-    prepare_scratch, processes_of,
-)
+from autograder.sandbox import OutputBuffer, SandboxConfig, SandboxError, Worker, check_hidden_paths
+from autograder.uids import UidLease, kill_all, prepare_scratch, processes_of
 
 ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not ROOT, reason="needs root (dedicated uid, mount namespace)")
