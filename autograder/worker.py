@@ -234,6 +234,7 @@ class StudentRuntime:
         self.handles = HandleTable(generation)
         self.let_through = let_through
         self._import_failures: dict[str, Failure] = {}
+        self._modules: dict[str, Any] = {}
         self._student_files: dict[str, str] = {}
         self._forget_modules(self._shadowed)
         StudentRuntime._folders.add(self.folder)
@@ -262,6 +263,7 @@ class StudentRuntime:
 
     def unload(self) -> None:
         """Remove this folder's modules from ``sys.modules`` and the folder from ``sys.path``."""
+        self._modules.clear()
         self._forget_modules(lambda name, file: os.path.dirname(file) == self.folder)
         if self.folder in sys.path:
             sys.path.remove(self.folder)
@@ -276,6 +278,8 @@ class StudentRuntime:
 
     def module(self, name: str) -> Any:
         """The folder's module ``name``, imported on first use."""
+        if name in self._modules:
+            return self._modules[name]
         if name in self._import_failures:
             raise CallFailed(self._import_failures[name])
         if not name.isidentifier() or not os.path.isfile(os.path.join(self.folder, f"{name}.py")):
@@ -291,6 +295,7 @@ class StudentRuntime:
             raise CallFailed(Failure("import", (
                 f"{name}.py cannot be imported: Python already has a module named {name}"
             )))
+        self._modules[name] = module
         return module
 
     def function(self, ref: FunctionRef) -> Callable:

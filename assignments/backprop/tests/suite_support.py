@@ -174,8 +174,9 @@ def assert_new_arrays(result: Any, function: Any, names: list[str]) -> None:
 def assert_repeatable(function: Any, arguments: dict[str, Any], **options: Any) -> None:
     """Call ``function`` twice with (copies of) the same arguments; the results must be bitwise
     identical."""
-    first = function(*copied(arguments.values()), **copy.deepcopy(options))
-    second = function(*copied(arguments.values()), **copy.deepcopy(options))
+    first, second = Output(function).many(
+        [(tuple(copied(arguments.values())), copy.deepcopy(options)) for _ in range(2)]
+    )
     assert_same_bits(comparable(first), comparable(second), function=name_of(function))
 
 
