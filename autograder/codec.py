@@ -50,6 +50,7 @@ DTYPES = {
     )
 }
 """The numeric dtypes that cross as arrays and scalars, by name (native byte order only)."""
+_DTYPE_NAMES = {dtype: name for name, dtype in DTYPES.items()}
 
 _PREFIX = struct.Struct("<IQ")
 _IOV_MAX = 512
@@ -103,10 +104,10 @@ def plain_kind(value: Any) -> str | None:
     if kind is dict:
         return "dict" if all(type(key) is str for key in value) else None
     if kind is np.ndarray:
-        return "array" if DTYPES.get(value.dtype.name) == value.dtype else None
+        return "array" if value.dtype in _DTYPE_NAMES else None
     if isinstance(value, np.generic):
         dtype = value.dtype
-        return "scalar" if DTYPES.get(dtype.name) == dtype and kind is dtype.type else None
+        return "scalar" if dtype in _DTYPE_NAMES and kind is dtype.type else None
     return None
 
 
@@ -189,10 +190,10 @@ class _Encoder:
             return {"d": {key: self.node(item, depth + 1) for key, item in value.items()}}
         if kind == "array":
             self.add_buffer(np.ascontiguousarray(value).reshape(-1).view(np.uint8))
-            return {"a": [value.dtype.name, list(value.shape)]}
+            return {"a": [_DTYPE_NAMES[value.dtype], list(value.shape)]}
         if kind == "scalar":
             self.add_buffer(np.frombuffer(value.tobytes(), np.uint8))
-            return {"s": value.dtype.name}
+            return {"s": _DTYPE_NAMES[value.dtype]}
         if kind == "function":
             return {"F": [value.module, value.name]}
         if kind == "handle":

@@ -337,6 +337,7 @@ class _Process:
         """Writes ``buffers`` (a request, possibly empty) and returns the next message, draining
         the student's output meanwhile. Raises ``_TimedOut``, ``_Stopped`` or ``CodecError``."""
         reader = MessageReader(self.reply_fd, max_bytes)
+        buffers = self._write(buffers) if buffers else buffers  # usually the pipe takes it all now
         if buffers:
             self.selector.register(self.request_fd, selectors.EVENT_WRITE)
         try:
@@ -349,6 +350,8 @@ class _Process:
                         self.drain(once=True)
                     elif key.fd == self.request_fd:
                         buffers = self._write(buffers)
+                        if not buffers:
+                            self.selector.unregister(self.request_fd)
                     elif (message := self._read(reader)) is not None:
                         return message
                 if self.popen.poll() is not None:
@@ -358,15 +361,13 @@ class _Process:
                 self.selector.unregister(self.request_fd)
 
     def _write(self, buffers: list[memoryview]) -> list[memoryview]:
+        """Writes what the request pipe takes now; returns what is left."""
         try:
-            left = write_some(self.request_fd, buffers)
+            return write_some(self.request_fd, buffers)
         except BlockingIOError:
             return buffers
         except (BrokenPipeError, ConnectionResetError):
             raise _Stopped from None
-        if not left:
-            self.selector.unregister(self.request_fd)
-        return left
 
     @staticmethod
     def _read(reader: MessageReader) -> bytearray | None:

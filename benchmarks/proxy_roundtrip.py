@@ -6,6 +6,8 @@ Measures, as medians over many repetitions:
   student module, one call);
 - the round trip of one call of ``identity(x)`` through ``RemoteStudent``, for a tiny array and
   for a 512 x 1024 float64 array (4 MiB each way);
+- the cost per call of 100 calls of ``identity(x)`` (tiny array) made with one ``map``, as
+  gradient checks evaluate student code;
 - the same calls through ``LocalStudent`` (in process) and as plain Python calls, for comparison.
 
 Run from the repository root: ``.venv/bin/python benchmarks/proxy_roundtrip.py [--repeat N]``
@@ -28,6 +30,7 @@ from autograder.proxy import LocalStudent, RemoteStudent
 from autograder.sandbox import SandboxConfig, Worker
 
 SOURCE = "def identity(x):\n    return x\n"
+MAP_CALLS = 100
 
 
 def median_seconds(function: Callable[[Any], object], argument: Any, repeat: int) -> float:
@@ -68,6 +71,10 @@ def main() -> None:
                     "plain call": local.runtime.module("bench").identity}
             for label, (array, repeat) in arrays.items():
                 rows += [(label, way, median_seconds(function, array, repeat)) for way, function in ways.items()]
+            batch = [((np.zeros(3),), {})] * MAP_CALLS
+            for way, student in (("remote", remote), ("local", local)):
+                per_map = median_seconds(student.bench.identity.map, batch, max(args.repeat // MAP_CALLS, 20))
+                rows.append((f"identity(tiny array (3,)) in a map of {MAP_CALLS}, per call", way, per_map / MAP_CALLS))
     width = max(len(label) for label, _, _ in rows)
     print(f"{'measurement':<{width}}  {'how':<10}  {'median':>12}")
     for label, way, seconds in rows:
