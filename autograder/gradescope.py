@@ -159,6 +159,11 @@ class Layout:
     def results_file(self) -> Path:
         return self.results_dir / "results.json"
 
+    @property
+    def venv(self) -> Path:
+        """The Python environment ``setup.sh`` makes, which ``run_autograder`` runs."""
+        return self.root / "venv"
+
 
 # --------------------------------------------------------------------------- the autograder zip
 
