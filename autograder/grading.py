@@ -30,15 +30,13 @@ from autograder.uids import UidLease, kill_all, prepare_scratch
 RUNNER_CONFIG = Path(__file__).parent / "grading.ini"
 UNUSED_PYTEST_PLUGINS = (
     "cacheprovider", "debugging", "doctest", "faulthandler", "junitxml", "legacypath", "logging",
-    "pastebin", "setuponly", "setupplan", "stepwise", "subtests", "terminal", "threadexception",
+    "pastebin", "setuponly", "setupplan", "stepwise", "subtests", "threadexception",
     "unraisableexception", "unittest",
 )  # fmt: skip
 """pytest's default plugins the runner leaves out: suites need collection, fixtures, markers,
 skipping, ``tmp_path``, ``monkeypatch`` and warnings, not these. No student code runs in the
-runner, so there is nothing for the exception hooks to report, and no one reads its terminal
-report (the verdicts and collection errors are recorded by the engine's plugin; usage and
-internal errors still reach the runner's log). Loading them only costs time (``terminal`` writes
-progress after every test; ``unraisableexception`` forces two full garbage collections at exit)."""
+runner, so there is nothing for the exception hooks to report; loading the plugins only costs
+start-up time (and ``unraisableexception`` forces two full garbage collections at exit)."""
 MAX_IGNORED_SHOWN = 20
 
 
@@ -81,18 +79,18 @@ def run_suite(assignment: Assignment, run_dir: Path, *options: str) -> str | Non
     """Run the assignment's suites in a test-runner process (``options`` are further pytest
     options); a grader-side problem, or None."""
     tests = assignment.tests
-    # --assert=plain: students never see pytest's introspection (the verdicts carry their own
-    # messages), and rewriting the suites on every run (no bytecode cache is written) would only
-    # cost time; nor is there output to capture per test (what student code prints is captured by
-    # the worker). A suite file that cannot be collected is the grader's problem: the other files
-    # are still graded.
+    # --assert=plain and --tb=no: students never see pytest's introspection or tracebacks (the
+    # verdicts carry their own messages), and rewriting the suites on every run (no bytecode cache
+    # is written) or formatting a traceback per failed test (20 ms each) would only cost time; nor
+    # is there output to capture per test (what student code prints is captured by the worker). A
+    # suite file that cannot be collected is the grader's problem: the other files are still graded.
     command = [
         sys.executable, "-I", "-m", "pytest", str(tests),
         "-c", str(RUNNER_CONFIG), "--rootdir", str(tests), "--confcutdir", str(tests),
         "-o", f"pythonpath={tests}",
         *(part for name in UNUSED_PYTEST_PLUGINS for part in ("-p", f"no:{name}")), "-p", "autograder.plugin",
         "--autograder-run", str(run_dir), "--strict-markers", "--assert=plain", "--capture=no",
-        "--continue-on-collection-errors",
+        "-q", "--no-header", "--tb=no", "--continue-on-collection-errors",
         *options,
     ]  # fmt: skip
     timeout = assignment.limits.suite_timeout_seconds

@@ -118,14 +118,16 @@ class RemoteStudent(Student):
         self.missing = dict(missing)
 
     def _call(self, module: str, function: str, args: tuple, kwargs: dict, return_args: bool) -> CallResult:
-        if module in self.missing:
-            raise StudentError(self.missing[module], kind="missing")
+        self._require_submitted(module)
         return self.worker.call(module, function, args, kwargs, return_args=return_args)
 
     def _call_many(self, module: str, function: str, calls: list[tuple[tuple, dict]]) -> list[CallResult]:
+        self._require_submitted(module)
+        return self.worker.call_many(module, function, calls)
+
+    def _require_submitted(self, module: str) -> None:
         if module in self.missing:
             raise StudentError(self.missing[module], kind="missing")
-        return self.worker.call_many(module, function, calls)
 
     def take_output(self) -> str:
         return self.worker.take_output()
