@@ -445,6 +445,10 @@ class Worker:
         self._checked = False
         self._ready = False
         """Whether the current process said it is ready for calls."""
+        self._preloaded = False
+        """Whether the current process said it has imported the preload modules."""
+        self._import_failures: dict[str, str] = {}
+        """Preload module -> why importing it stopped a worker process (calls into it raise that)."""
 
     def __enter__(self) -> Worker:
         return self
@@ -466,8 +470,8 @@ class Worker:
             self._spawn()
 
     def wait_until_ready(self) -> None:
-        """Wait until the worker process is ready for calls (starting it if need be); raises
-        ``SandboxError`` if it cannot start."""
+        """Wait until the worker process is ready for calls, its ``preload`` modules imported
+        (starting it if need be); raises ``SandboxError`` if it cannot start."""
         self._running()
 
     def take_output(self) -> str:
@@ -495,6 +499,8 @@ class Worker:
         where = f"{module}.{function}"
         timeout = self.config.limits.call_timeout_seconds if timeout is None else timeout
         process = self._running()
+        if module in self._import_failures:
+            raise StudentError(self._import_failures[module], kind="import")
         request = {
             "module": module, "function": function, "calls": [(tuple(args), dict(kwargs)) for args, kwargs in calls],
             "return_args": return_args, "release": self._handles.take_released(),
@@ -544,11 +550,52 @@ class Worker:
         return f"the worker process was killed by {name}" + (f": {cause}" if cause else "") + f" while running {where}"
 
     def _running(self) -> _Process:
-        if self._process is None:
-            self._spawn()
-        if not self._ready:
-            self._await_ready()
-        return self._process
+        """The worker process, ready and done with its preloads; a preload that kills the
+        process or does not finish is remembered, and a new process starts without it."""
+        while True:
+            if self._process is None:
+                self._spawn()
+            if not self._ready:
+                self._await_ready()
+            if self._preloaded:
+                return self._process
+            self._await_preloads()
+
+    def _await_preloads(self) -> None:
+        """Follow the worker's preloads until it says they are done. If one kills the process,
+        does not finish within the call timeout or sends something else, that module's import
+        failure is remembered (calls into it raise it) and the process is stopped."""
+        process, limits = self._process, self.config.limits
+        importing = None
+        try:
+            while True:
+                deadline = time.monotonic() + limits.call_timeout_seconds
+                note = decode(process.exchange([], deadline, self.config.max_reply_bytes))
+                if note == {"status": "preloaded"}:
+                    self._preloaded = True
+                    return
+                if type(note) is not dict or set(note) != {"status", "module"} or note["status"] != "importing" \
+                        or note["module"] not in self._preloads():
+                    raise CodecError("an unexpected message while the student's modules were imported")
+                importing = note["module"]
+        except (_Stopped, _TimedOut, CodecError) as err:
+            status = process.exit_status() if isinstance(err, _Stopped) else None
+            self.close()
+            if importing is None:
+                raise SandboxError(f"the worker process stopped before importing the student's modules: {err}") from None
+            if isinstance(err, _TimedOut):
+                message = (f"importing {importing}.py did not finish within {limits.call_timeout_seconds:g} s; is "
+                           f"there an infinite loop at the top level of {importing}.py?")
+            elif isinstance(err, CodecError):
+                message = f"importing {importing}.py wrote into the grader's channel ({err})"
+            else:
+                message = self._crash_message(status, f"import {importing}")
+            self._import_failures[importing] = message
+
+    def _preloads(self) -> tuple[str, ...]:
+        """The modules a new worker process imports first: those of ``preload`` whose import has
+        not killed a process yet."""
+        return tuple(name for name in self.config.preload if name not in self._import_failures)
 
     def _check_setup(self) -> None:
         """Once per worker: with a dedicated uid, check that it can run the interpreter and use
@@ -600,7 +647,7 @@ class Worker:
         argv = [sys.executable, "-I", "-m", "autograder.worker",
                 "--request-fd", str(request_read), "--reply-fd", str(reply_write),
                 "--generation", str(generation), "--max-bytes", str(config.max_reply_bytes),
-                "--preload", *config.preload]
+                "--preload", *self._preloads()]
         try:
             popen = subprocess.Popen(
                 argv, cwd=config.scratch, env=_environment(config.scratch), stdin=subprocess.DEVNULL,
@@ -622,7 +669,7 @@ class Worker:
         self._finalizer = weakref.finalize(self, process.kill)
         self.generation = generation
         self._handles.restart(generation)
-        self._ready = False
+        self._ready = self._preloaded = False
 
     def _await_ready(self) -> None:
         """Wait for the started process to say it is ready; raises ``SandboxError`` otherwise."""

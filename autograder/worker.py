@@ -9,7 +9,9 @@ in the scratch folder holding the student's and the provided files. Each request
 descriptor ``R`` names a function of a module of that folder and one or more calls of it (the
 arguments of each); the worker answers each call, in order, with one reply on ``W``, and stops at
 the first call that fails, both in the format of ``autograder.codec``. Its file descriptors 1 and 2 are a
-pipe the grader reads, so nothing the student prints can reach the protocol.
+pipe the grader reads, so nothing the student prints can reach the protocol. Before the first
+request the worker says it is ``ready``, then names each ``preload`` module as it imports it and
+says when all are ``preloaded``: an import that kills the process is thereby known to the grader.
 
 Everything in this process is untrusted once student code has run: the grader checks every reply.
 ``StudentRuntime`` is the part shared with ``autograder.proxy.LocalStudent``, which runs the same
@@ -410,10 +412,12 @@ def main(argv: list[str] | None = None) -> None:
     runtime = StudentRuntime(Path.cwd(), options.generation)
     write_message(options.reply_fd, encode({"status": "ready"}))
     for name in options.preload:  # while the grader gets ready; a failure is kept for the calls that need it
+        write_message(options.reply_fd, encode({"status": "importing", "module": name}))
         try:
             runtime.module(name)
         except CallFailed:
             pass
+    write_message(options.reply_fd, encode({"status": "preloaded"}))
     while True:
         try:
             message = read_message(options.request_fd, options.max_bytes)

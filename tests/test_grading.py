@@ -104,6 +104,19 @@ def test_missing_file_fails_exactly_the_tests_that_need_it(arith, tmp_path):
     assert "`vectors.py` was not submitted" in outcome.results["output"]
 
 
+def test_a_module_whose_import_kills_the_worker_fails_exactly_the_tests_that_need_it(arith, tmp_path):
+    folder = submission(tmp_path, arith)
+    source = (folder / "vectors.py").read_text()
+    (folder / "vectors.py").write_text("import os\nos._exit(0)\n" + source)
+    outcome = run(arith, folder, tmp_path)
+    assert outcome.problems == []
+    for test in outcome.results["tests"]:
+        needs_vectors = "double" in test["name"] or "scaler" in test["name"]
+        assert (test["score"] == 0) == needs_vectors, test
+        if needs_vectors:
+            assert "exited with code 0 while running import vectors" in test["output"]
+
+
 def test_syntax_error_is_shown_with_the_line(arith, tmp_path):
     folder = submission(tmp_path, arith, arith="def broken(:\n    pass")
     outcome = run(arith, folder, tmp_path)

@@ -1017,6 +1017,45 @@ def test_preloaded_modules_are_imported_before_the_first_call(tmp_path):
             worker.call("broken", "anything")
 
 
+def test_a_module_whose_import_kills_the_worker_fails_alone(tmp_path):
+    scratch = write_modules(tmp_path / "scratch", {
+        "exits.py": "import os\nos._exit(0)\n\ndef anything():\n    return 1\n",
+        "uses_exits.py": "import exits\n\ndef anything():\n    return 2\n",
+        "fine.py": "def ping():\n    return 1\n",
+    })
+    with make_worker(scratch, preload=("exits", "uses_exits", "fine")) as worker:
+        assert worker.call("fine", "ping").value == 1
+        for module in ("exits", "uses_exits"):
+            with raises("import", f"^the worker process exited with code 0 while running import {module} "):
+                worker.call(module, "anything")
+        assert worker.generation == 3  # a process per module whose import killed it, then one that works
+        assert worker.call("fine", "ping").value == 1 and worker.generation == 3
+
+
+def test_a_module_whose_import_never_ends_fails_alone(tmp_path):
+    scratch = write_modules(tmp_path / "scratch", {
+        "hangs.py": "while True:\n    pass\n",
+        "fine.py": "def ping():\n    return 1\n",
+    })
+    with make_worker(scratch, preload=("hangs", "fine"), call_timeout_seconds=0.5) as worker:
+        assert worker.call("fine", "ping").value == 1
+        with raises("import", "^importing hangs.py did not finish within 0.5 s; is there an infinite loop"):
+            worker.call("hangs", "anything")
+        assert worker.generation == 2
+
+
+def test_a_module_that_writes_into_the_protocol_at_import_fails_alone(tmp_path):
+    scratch = write_modules(tmp_path / "scratch", {
+        "forges.py": "import os\nfor fd in range(3, 20):\n    try:\n        os.write(fd, b'\\x01' * 12)\n"
+                     "    except OSError:\n        pass\n",
+        "fine.py": "def ping():\n    return 1\n",
+    })
+    with make_worker(scratch, preload=("forges", "fine")) as worker:
+        assert worker.call("fine", "ping").value == 1
+        with raises("import", "^importing forges.py wrote into the grader's channel"):
+            worker.call("forges", "anything")
+
+
 def wait_for(condition, seconds: float = 5.0) -> bool:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:
