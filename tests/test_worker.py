@@ -1032,27 +1032,19 @@ def test_a_module_whose_import_kills_the_worker_fails_alone(tmp_path):
         assert worker.call("fine", "ping").value == 1 and worker.generation == 3
 
 
-def test_a_module_whose_import_never_ends_fails_alone(tmp_path):
-    scratch = write_modules(tmp_path / "scratch", {
-        "hangs.py": "while True:\n    pass\n",
-        "fine.py": "def ping():\n    return 1\n",
-    })
-    with make_worker(scratch, preload=("hangs", "fine"), call_timeout_seconds=0.5) as worker:
+@pytest.mark.parametrize(("source", "options", "message"), [
+    ("while True:\n    pass\n", {"call_timeout_seconds": 0.5},
+     "^importing bad.py did not finish within 0.5 s; is there an infinite loop"),
+    ("import os, sys\nos.write(int(sys.argv[sys.argv.index('--reply-fd') + 1]), b'\\x01' * 12)\n", {},
+     "^importing bad.py wrote into the grader's channel"),
+], ids=["never ends", "writes into the protocol"])
+def test_a_module_whose_import_goes_wrong_fails_alone(tmp_path, source, options, message):
+    scratch = write_modules(tmp_path / "scratch", {"bad.py": source, "fine.py": "def ping():\n    return 1\n"})
+    with make_worker(scratch, preload=("bad", "fine"), **options) as worker:
         assert worker.call("fine", "ping").value == 1
-        with raises("import", "^importing hangs.py did not finish within 0.5 s; is there an infinite loop"):
-            worker.call("hangs", "anything")
+        with raises("import", message):
+            worker.call("bad", "anything")
         assert worker.generation == 2
-
-
-def test_a_module_that_writes_into_the_protocol_at_import_fails_alone(tmp_path):
-    scratch = write_modules(tmp_path / "scratch", {
-        "forges.py": "import os, sys\nos.write(int(sys.argv[sys.argv.index('--reply-fd') + 1]), b'\\x01' * 12)\n",
-        "fine.py": "def ping():\n    return 1\n",
-    })
-    with make_worker(scratch, preload=("forges", "fine")) as worker:
-        assert worker.call("fine", "ping").value == 1
-        with raises("import", "^importing forges.py wrote into the grader's channel"):
-            worker.call("forges", "anything")
 
 
 def wait_for(condition, seconds: float = 5.0) -> bool:
