@@ -113,13 +113,7 @@ def test_public_tests_never_use_the_reference(tmp_path):
 # --------------------------------------------------------------------------- targeted bugs
 
 BUGS = {
-    "sigmoid_grad evaluated at the output": (
-        "activations",
-        """
-def sigmoid_grad(x):
-    s = sigmoid(sigmoid(x))
-    return s * (1.0 - s)
-""",
+    "activations.sigma_of_output": (
         {
             "sigmoid_grad: values from the formula",
             "sigmoid_grad: agrees with central differences of your own forward",
@@ -132,20 +126,7 @@ def sigmoid_grad(x):
         },
         ("sigmoid_grad: values vs reference", "the derivative is evaluated at the output σ(x) instead of the input x"),
     ),
-    "dE accumulated with fancy-index +=": (
-        "network",
-        """
-def window_classifier_loss(params, windows, labels, activation="tanh"):
-    x = params["E"][windows].reshape(len(windows), -1)
-    z, affine_cache = layers.affine_forward(x, params["W"], params["b"])
-    h, activation_cache = layers.activation_forward(z, activation)
-    loss, dscores = sigmoid_bce_loss(h @ params["u"], labels)
-    dz = layers.activation_backward(np.outer(dscores, params["u"]), activation_cache)
-    dx, dW, db = layers.affine_backward(dz, affine_cache)
-    dE = np.zeros_like(params["E"])
-    dE[windows] += dx.reshape(windows.shape + (-1,))
-    return loss, {"E": dE, "W": dW, "b": db, "u": h.T @ dscores}
-""",
+    "network.fancy_index_add": (
         {
             "window_classifier_loss: dE, dW, db, du agree with central differences of your loss (repeated word ids)",
             "window_classifier_loss: dE of the exact loss (repeated word ids)",
@@ -153,20 +134,7 @@ def window_classifier_loss(params, windows, labels, activation="tanh"):
         },
         ("window_classifier_loss: dE of the exact loss (repeated word ids)", "(fancy-index +=)"),
     ),
-    "every epoch shuffled with the same seed": (
-        "optim",
-        """
-def train(loss_fn, params, X, y, lr, epochs, batch_size, seed):
-    history = []
-    for _ in range(epochs):
-        losses = []
-        for idx in minibatch_indices(len(X), batch_size, seed):
-            loss, grads = loss_fn(params, X[idx], y[idx])
-            losses.append(float(loss))
-            params = sgd_step(params, grads, lr)
-        history.append(float(np.mean(losses)))
-    return params, history
-""",
+    "optim.same_seed_every_epoch": (
         {
             "train: history and trained parameters vs reference (data.least_squares_loss, 3 epochs, last batch smaller)",
             "train: history and trained parameters vs reference (your window_classifier_loss, int word windows)",
@@ -176,20 +144,7 @@ def train(loss_fn, params, X, y, lr, epochs, batch_size, seed):
             "every epoch shuffles with the same seed instead of seed + k",
         ),
     ),
-    "perturbation undone by arithmetic": (
-        "gradcheck",
-        """
-def numerical_gradient(f, x, h=1e-5):
-    grad = np.zeros(x.shape, dtype=np.float64)
-    for index in np.ndindex(x.shape):
-        x[index] += h
-        f_plus = f(x)
-        x[index] -= 2.0 * h
-        f_minus = f(x)
-        x[index] += h
-        grad[index] = (f_plus - f_minus) / (2.0 * h)
-    return grad
-""",
+    "gradcheck.undone_with_steps": (
         {
             "numerical_gradient: the gradient of data.ripple_bowl, and x unchanged afterwards",
             "numerical_gradient: x holds bitwise its original values afterwards",
@@ -199,30 +154,28 @@ def numerical_gradient(f, x, h=1e-5):
         ("numerical_gradient: x holds bitwise its original values afterwards", "modified its argument x in place"),
     ),
 }
-"""Bug -> (module, a function replacing the reference's, the tests it must fail, (a test, a text
-its message must contain))."""
+"""Mutant of the bug corpus -> (the tests it must fail, (a test, a text its message must contain))."""
+MUTANTS = {variant.id: variant for variant in variants.discover(BACKPROP.folder / "mutants")}
 
 
-def buggy_copy(folder: Path, module: str, code: str) -> Path:
-    """The reference solution with the function defined by ``code`` replaced in ``module``."""
-    function = code.split("def ", 1)[1].split("(", 1)[0]
-    bug = variants.Variant(module=module, name="bug", description="a targeted bug", functions={function: code.strip()})
-    variants.materialise(BACKPROP.solution, bug, folder)
+def buggy_copy(folder: Path, mutant: str) -> Path:
+    """The reference solution with the mutant's functions in place of its own."""
+    variants.materialise(BACKPROP.solution, MUTANTS[mutant], folder)
     return folder
 
 
 @pytest.fixture(scope="module")
 def bug_grades(tmp_path_factory) -> dict[str, grading.Grade]:
     jobs = []
-    for number, (module, code, _, _) in enumerate(BUGS.values()):
+    for number, mutant in enumerate(BUGS):
         folder = tmp_path_factory.mktemp(f"bug{number}")
-        jobs.append((buggy_copy(folder / "submission", module, code), folder / "results.json", 11 + number))
+        jobs.append((buggy_copy(folder / "submission", mutant), folder / "results.json", 11 + number))
     return dict(zip(BUGS, grade_all(jobs)))
 
 
 @pytest.mark.parametrize("bug", BUGS)
 def test_a_bug_loses_exactly_the_tests_of_what_it_breaks(bug_grades, bug):
-    _, _, expected, (test, diagnosis) = BUGS[bug]
+    expected, (test, diagnosis) = BUGS[bug]
     outcome = bug_grades[bug]
     assert outcome.problems == []
     lost = failed(outcome)
