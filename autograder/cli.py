@@ -44,6 +44,14 @@ def require_otter() -> None:
         fail(str(err))
 
 
+assignment_option = click.option("--assignment", "name", help="Assignment to grade against (default: the only one).")
+jobs_option = click.option("--jobs", type=int, default=2, show_default=True, help="Submissions graded at once.")
+dist_option = click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
+    show_default=True, help="Folder for NAME/student.zip and NAME/autograder.zip.",
+)  # fmt: skip
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="autograder")
 def cli() -> None:
@@ -52,7 +60,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--assignment", "name", help="Assignment to grade against (default: the only one).")
+@assignment_option
 @click.option(
     "--results",
     "results_path",
@@ -110,7 +118,7 @@ def template(name: str | None) -> None:
 @cli.command()
 @click.argument("name", required=False)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random test inputs.")
-@click.option("--jobs", type=int, default=2, show_default=True, help="Submissions graded at once.")
+@jobs_option
 def verify(name: str | None, seed: int, jobs: int) -> None:
     """Prove the suites right: reference full marks, template 0, every mutant loses points,
     every alternative full marks."""
@@ -128,7 +136,7 @@ def verify(name: str | None, seed: int, jobs: int) -> None:
 
 @cli.command("batch")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--assignment", "name", help="Assignment to grade against (default: the only one).")
+@assignment_option
 @click.option("--jobs", type=click.IntRange(min=1), help="Submissions graded at once (default: every core).")
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("batch-out"), show_default=True,
@@ -248,12 +256,9 @@ def build_verified(chosen: assignment.Assignment, out_dir: Path, seed: int, jobs
 
 @cli.command("build")
 @click.argument("name", required=False)
-@click.option(
-    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
-    show_default=True, help="Folder for NAME/student.zip and NAME/autograder.zip.",
-)  # fmt: skip
+@dist_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the verification's test inputs.")
-@click.option("--jobs", type=int, default=2, show_default=True, help="Submissions graded at once.")
+@jobs_option
 def build_command(name: str | None, out_dir: Path, seed: int, jobs: int) -> None:
     """Regenerate student_template/NAME, verify the suites, then write the students' handout
     (student.zip) and the Gradescope autograder (autograder.zip); no zip is written if a case fails."""
@@ -267,11 +272,8 @@ def build_command(name: str | None, out_dir: Path, seed: int, jobs: int) -> None
 
 @cli.command("demo")
 @click.argument("name", required=False)
-@click.option(
-    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
-    show_default=True, help="Folder for NAME/student.zip and NAME/autograder.zip.",
-)  # fmt: skip
-@click.option("--jobs", type=int, default=2, show_default=True, help="Submissions graded at once.")
+@dist_option
+@jobs_option
 def demo_command(name: str | None, out_dir: Path, jobs: int) -> None:
     """The whole story in one command: build the assignment (verification included), then grade
     the reference solution, the blank template and a buggy submission."""
