@@ -493,19 +493,33 @@ class Worker:
         order, with one request to the worker (which replies to each call as it returns): the
         results of many calls for the cost of one round trip. Each call has the whole ``timeout``
         from the moment the previous one returned. Raises the ``StudentError`` of the first call
-        that gives no value, as calling them one by one would."""
+        that gives no value, as calling them one by one would. Calls too large for one message
+        (``max_reply_bytes``) go in several requests."""
         if not calls:
             return []
-        where = f"{module}.{function}"
-        timeout = self.config.limits.call_timeout_seconds if timeout is None else timeout
-        process = self._running()
+        self._running()
         if module in self._import_failures:
             raise StudentError(self._import_failures[module], kind="import")
-        request = {
-            "module": module, "function": function, "calls": [(tuple(args), dict(kwargs)) for args, kwargs in calls],
-            "return_args": return_args, "release": self._handles.take_released(),
-        }
-        buffers = encode(request, max_bytes=self.config.max_reply_bytes)
+        calls = [(tuple(args), dict(kwargs)) for args, kwargs in calls]
+        timeout = self.config.limits.call_timeout_seconds if timeout is None else timeout
+        return self._request(module, function, calls, timeout, return_args, self._handles.take_released())
+
+    def _request(self, module: str, function: str, calls: list[tuple[tuple, dict]], timeout: float,
+                 return_args: bool, release: list[int]) -> list[CallResult]:
+        """``call_many`` with one request, or with two halves when the request would be larger
+        than a message may be (a single call that large raises ``CodecError``, a grader error)."""
+        request = {"module": module, "function": function, "calls": calls, "return_args": return_args,
+                   "release": release}
+        try:
+            buffers = encode(request, max_bytes=self.config.max_reply_bytes)
+        except CodecError:
+            if len(calls) == 1:
+                raise
+            half = len(calls) // 2
+            first = self._request(module, function, calls[:half], timeout, return_args, release)
+            return first + self._request(module, function, calls[half:], timeout, return_args, [])
+        where = f"{module}.{function}"
+        process = self._running()
         results: list[CallResult] = []
         try:
             while len(results) < len(calls):

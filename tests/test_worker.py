@@ -20,7 +20,7 @@ import pytest
 
 from autograder import sandbox
 from autograder.assignment import Limits
-from autograder.codec import FunctionRef, Handle
+from autograder.codec import CodecError, FunctionRef, Handle
 from autograder.errors import StudentError
 from autograder.sandbox import OutputBuffer, SandboxConfig, SandboxError, Worker, check_hidden_paths
 from autograder.uids import UidLease, kill_all, prepare_scratch, processes_of
@@ -994,6 +994,17 @@ def test_each_of_many_calls_has_the_whole_timeout(worker):
     with raises("timeout", "activations.nap did not return within 0.6 s"):
         worker.call_many("activations", "nap", [((0.1,), {}), ((60.0,), {})], timeout=0.6)
     assert_recovers(worker)
+
+
+def test_many_calls_too_large_for_one_message_go_in_several_requests(scratch):
+    arrays = [np.full(50_000, float(value)) for value in range(3)]  # 400 kB each, 1.2 MB together
+    with make_worker(scratch, max_reply_bytes=1 << 20) as worker:
+        results = worker.call_many("activations", "sigmoid", [((x,), {}) for x in arrays])
+        assert [float(result.value[0]) for result in results] == [0.5, float(1 / (1 + np.exp(-1))),
+                                                                    float(1 / (1 + np.exp(-2)))]
+        assert worker.generation == 1
+        with pytest.raises(CodecError, match="more than 1 MB of data"):  # one call that large cannot be sent
+            worker.call("activations", "sigmoid", (np.zeros(200_000),))
 
 
 def test_no_calls_start_no_worker(worker):
