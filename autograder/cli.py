@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from autograder import __version__, assignment, console, grading, results, stubs, verification
+from autograder import __version__, assignment, console, grading, isolation, results, stubs, verification
+from autograder.errors import SandboxError
 from autograder.intake import IntakeError
 
 # The commands other than grade import what they need when they run, so that grading one
@@ -32,6 +33,21 @@ def load_assignment(name: str | None) -> assignment.Assignment:
         return assignment.load(name)
     except assignment.AssignmentError as err:
         fail(str(err))
+
+
+def warn_if_unconfined(confinement: isolation.Confinement) -> None:
+    if confinement is isolation.Confinement.NONE:
+        click.echo(f"autograder: warning: {isolation.NOT_CONFINED}", err=True)
+
+
+def check_setup(chosen: assignment.Assignment) -> None:
+    """Before grading many submissions: stop with the setup problem, said once in one line, or
+    warn once that student code is not confined."""
+    try:
+        confinement = grading.check_setup(chosen)
+    except SandboxError as err:
+        fail(f"cannot grade: {err}", GRADER_ERROR)
+    warn_if_unconfined(confinement)
 
 
 def require_otter() -> None:
@@ -80,6 +96,10 @@ def grade(path: Path, name: str | None, results_path: Path, seed: int | None, re
     if results_format == "otter":
         require_otter()
     try:
+        warn_if_unconfined(isolation.available())
+    except SandboxError:  # said by the grade itself, in results.json too
+        pass
+    try:
         outcome = grading.grade(chosen, path, results_path, seed=seed)
     except IntakeError as err:
         fail(str(err))
@@ -123,6 +143,7 @@ def verify(name: str | None, seed: int, jobs: int) -> None:
     """Prove the suites right: reference full marks, template 0, every mutant loses points,
     every alternative full marks."""
     chosen = load_assignment(name)
+    check_setup(chosen)
     out = Console()
     with out.status("grading the reference, the template, the mutants and the alternatives"):
         outcomes = verification.verify(chosen, seed=seed, jobs=jobs)
@@ -167,6 +188,7 @@ def batch_command(
         shard = batch.Shard.parse(shard_text)
     except batch.ShardError as err:
         fail(str(err))
+    check_setup(chosen)
     out = Console()
     bar = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
@@ -236,6 +258,7 @@ def build_verified(chosen: assignment.Assignment, out_dir: Path, seed: int, jobs
     failing cases on stderr, and exit 1."""
     from autograder import build
 
+    check_setup(chosen)
     total, done = len(verification.cases(chosen)), 0
     with out.status(f"verifying {chosen.name}") as status:
 

@@ -181,6 +181,18 @@ def engine_checkout() -> Path:
     return checkout
 
 
+INSTRUCTOR_ONLY = ("matplotlib",)
+"""Dependencies of the engine that only instructors' commands use (the report's charts): left out
+of the Gradescope runtime, which must stay small (half a CPU, 768 MB)."""
+
+
+def runtime_pyproject(text: str) -> str:
+    """The engine's ``pyproject.toml`` without the ``INSTRUCTOR_ONLY`` dependencies, so that the
+    runtime's ``pip check`` holds with ``requirements.txt`` alone."""
+    wanted = re.compile(r'^\s*"(' + "|".join(map(re.escape, INSTRUCTOR_ONLY)) + r')\b[^"]*",\s*$')
+    return "".join(line for line in text.splitlines(keepends=True) if not wanted.match(line))
+
+
 def autograder_archive(assignment: Assignment) -> Archive:
     """The files of the autograder zip for ``assignment`` (see the module docstring)."""
     archive = Archive()
@@ -189,7 +201,7 @@ def autograder_archive(assignment: Assignment) -> Archive:
     archive.add("requirements.txt", "\n".join(REQUIREMENTS) + "\n")
     checkout = engine_checkout()
     pyproject = checkout / "pyproject.toml"
-    archive.add(f"{ENGINE_FOLDER}/pyproject.toml", pyproject.read_bytes())
+    archive.add(f"{ENGINE_FOLDER}/pyproject.toml", runtime_pyproject(pyproject.read_text()))
     readme = tomllib.loads(pyproject.read_text())["project"].get("readme")
     if isinstance(readme, str):
         archive.add(f"{ENGINE_FOLDER}/{readme}", (checkout / readme).read_bytes())
@@ -268,6 +280,7 @@ def run(layout: Layout, out: Console) -> int:
         results.write(layout.results_file, failure)
         return GRADER_PROBLEM
     console.print_results(outcome.results, f"{chosen.name}: {layout.submission}", out)
+    out.print(f"student code ran with confinement {outcome.confinement}", highlight=False, markup=False)
     for problem in outcome.problems:
         out.print(f"grader problem: {problem}", highlight=False, markup=False)
     return GRADER_PROBLEM if outcome.problems else 0

@@ -22,8 +22,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import intake, records, results
+from autograder import intake, isolation, records, results
 from autograder.assignment import Assignment
+from autograder.errors import SandboxError
 from autograder.intake import Submission
 from autograder.uids import UidLease, kill_all, prepare_scratch
 
@@ -50,6 +51,8 @@ class Grade:
     problems: list[str]
     """Grader-side problems (collection errors, a crashed runner, grader errors in tests); empty
     when the grading itself went right, whatever the score."""
+    confinement: str = ""
+    """How student code was confined (``isolation.Confinement.describe``), for the grader's log."""
 
 
 def default_seed(submission: Submission) -> int:
@@ -104,6 +107,8 @@ def run_suite(assignment: Assignment, run_dir: Path, *options: str) -> str | Non
             runner.wait()
             return f"the grading run took longer than its limit of {timeout} s and was stopped"
         code = runner.wait()
+    if (run_dir / records.SETUP_PROBLEM).exists():
+        return (run_dir / records.SETUP_PROBLEM).read_text()
     if code in (0, 1):
         return None
     tail = (run_dir / "runner.log").read_text(errors="replace")[-1500:]
@@ -176,9 +181,9 @@ def stage_scratch(folder: Path, submission: Submission, assignment: Assignment) 
         (folder / name).write_bytes((assignment.folder / name).read_bytes())
 
 
-def sandbox_uid():
+def sandbox_uid(confinement: isolation.Confinement):
     """A dedicated unprivileged uid when running as root, else no uid change."""
-    return UidLease() if os.geteuid() == 0 else contextlib.nullcontext(None)
+    return UidLease() if confinement.needs_uid else contextlib.nullcontext(None)
 
 
 def run_in_sandbox(
@@ -190,16 +195,20 @@ def run_in_sandbox(
     runner_options: tuple[str, ...],
 ) -> tuple[str | None, list[records.ManifestEntry] | None, dict[str, records.Verdict], list[dict]]:
     """Stage the submission, run the suites against it, kill every sandboxed process; return the
-    runner's problem (or None), the manifest, the verdicts and the collection errors."""
+    runner's problem (or None), the manifest, the verdicts and the collection errors. Raises
+    ``SandboxError`` when the sandbox cannot be set up at all."""
+    confinement = isolation.available()
     with contextlib.ExitStack() as stack:
         run_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="autograder-run-")))
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="autograder-scratch-")))
-        uid = stack.enter_context(sandbox_uid())
+        uid = stack.enter_context(sandbox_uid(confinement))
         stage_scratch(scratch, submission, assignment)
-        prepare_scratch(scratch, uid)
+        if uid is not None:
+            prepare_scratch(scratch, uid)
         secrets = [assignment.folder, assignment.solution, run_dir, *hidden_paths]
         if results_path.exists():
             secrets.append(results_path)
+        hides = uid is not None or confinement is isolation.Confinement.BUBBLEWRAP
         records.RunPlan(
             project=str(assignment.root),
             assignment=assignment.name,
@@ -208,7 +217,9 @@ def run_in_sandbox(
             modules=[*assignment.modules, *assignment.provided_modules],
             missing={name[:-3]: f"{name} was not submitted" for name in submission.missing if name.endswith(".py")},
             uid=uid,
-            hidden_paths=[str(p.resolve()) for p in secrets] if uid is not None else [],
+            hidden_paths=[str(p.resolve()) for p in secrets] if hides else [],
+            concealed_paths=[str(assignment.root.resolve())],
+            confinement=confinement.value,
         ).write(run_dir)
         problem = run_suite(assignment, run_dir, *runner_options)
         if uid is not None:
@@ -217,6 +228,32 @@ def run_in_sandbox(
         verdicts = records.read_verdicts(run_dir)
         collection_errors = records.read_lines(run_dir / records.COLLECTION_ERRORS)
     return problem, manifest, verdicts, collection_errors
+
+
+def check_setup(assignment: Assignment) -> isolation.Confinement:
+    """Start a test runner and a worker as grading does (on a submission without files), and stop
+    before any test: done once before grading many submissions, so that a setup that cannot work
+    is said once. Returns the confinement that applies; raises ``SandboxError`` with one line that
+    names the fix."""
+    blank = Submission(missing=list(assignment.files))
+    with tempfile.TemporaryDirectory(prefix="autograder-check-") as tmp:
+        problem, _, _, collection_errors = run_in_sandbox(
+            assignment, blank, 0, Path(tmp) / "results.json", (), ("--autograder-check-setup",)
+        )
+    if problem is None and collection_errors:
+        problem = f"could not collect {collection_errors[0]['nodeid']}: {collection_errors[0]['message']}"
+    if problem is not None:
+        raise SandboxError(one_line(problem))
+    return isolation.available()
+
+
+def one_line(problem: str) -> str:
+    """A grader problem in one line: its first, and when that only announces a log (ends with a
+    colon), the log's last line too."""
+    lines = [line.strip() for line in problem.strip().splitlines() if line.strip()]
+    if not lines:
+        return "unknown problem"
+    return f"{lines[0]} {lines[-1]}" if lines[0].endswith(":") and len(lines) > 1 else lines[0]
 
 
 def grade(
@@ -244,11 +281,17 @@ def grade(
         problem, manifest, verdicts, collection_errors = run_in_sandbox(
             assignment, submission, seed, results_path, hidden_paths, ("--maxfail=1",) if stop_at_first_failure else ()
         )
+    except SandboxError as err:  # the setup's fault, said in one line; results.json all the same
+        problem, manifest, verdicts, collection_errors = str(err), None, {}, []
     except Exception as err:  # a grader-side failure must still leave a valid results.json
         problem, manifest, verdicts, collection_errors = f"{type(err).__name__}: {err}", None, {}, []
     problems = [f"could not collect {e['nodeid']}: {e['message']}" for e in collection_errors]
     problems += [f"grader error in {v.nodeid}: {v.message}" for v in verdicts.values() if v.grader_error]
     elapsed = time.perf_counter() - started
+    try:
+        confinement = isolation.available().describe()
+    except SandboxError:
+        confinement = "none: the confinement could not be set up"
     if manifest is None:
         problem = problem or "the test runner collected no tests"
     if problem:
@@ -266,4 +309,4 @@ def grade(
             extra=extra,
         )
     results.write(results_path, report)
-    return Grade(results=report, submission=submission, seed=seed, problems=problems)
+    return Grade(results=report, submission=submission, seed=seed, problems=problems, confinement=confinement)

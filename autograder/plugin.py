@@ -55,6 +55,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="grade: read the plan from DIR/plan.json, write the manifest and verdicts to DIR",
     )
+    group.addoption(
+        "--autograder-check-setup", action="store_true",
+        help="with --autograder-run: start the worker, then stop before any test (a setup problem is written to DIR)",
+    )  # fmt: skip
     parser.addini("autograder_student", "folder of the student's files for local runs (default: rootdir)")
     parser.addini("autograder_modules", "student and provided modules for local runs", type="args")
     parser.addini("autograder_provided", "provided modules for local runs", type="args")
@@ -147,29 +151,53 @@ class GradingRun:
     """The state of a grading run inside the test-runner process."""
 
     def __init__(self, run_dir: Path, start_worker: bool = True) -> None:
+        from autograder.errors import SandboxError
+        from autograder.isolation import Confinement
         from autograder.proxy import RemoteStudent
         from autograder.sandbox import SandboxConfig, Worker
 
         self.dir = run_dir
         self.plan = records.RunPlan.read(run_dir)
         self.assignment = assignments.load(self.plan.assignment, Path(self.plan.project))
+        self.setup_problem: str | None = None
+        """Why no worker can start (a grader problem, said once), or None."""
+        confinement = Confinement(self.plan.confinement)
+        print(f"autograder: student code runs with confinement {confinement.describe()}", flush=True)
         self.worker = Worker(
             SandboxConfig(
                 scratch=Path(self.plan.scratch),
                 limits=self.assignment.limits,
                 uid=self.plan.uid,
                 hidden_paths=tuple(Path(p) for p in self.plan.hidden_paths),
+                concealed_paths=tuple(Path(p) for p in self.plan.concealed_paths),
+                confinement=confinement,
                 preload=tuple(m for m in self.plan.modules if m not in self.plan.missing),
             )
         )
         if start_worker:
-            self.worker.start()  # the worker starts and imports the student's modules during collection
+            try:
+                self.worker.start()  # the worker starts and imports the student's modules during collection
+            except SandboxError as err:
+                self.setup_problem = str(err)
         self.student = RemoteStudent(self.worker, self.plan.modules, self.plan.missing)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """A worker that cannot start stops the run here, as a grader problem, before any test."""
-        if not session.config.option.collectonly:
-            self.worker.wait_until_ready()
+        """A worker that cannot start stops the run here, before any test, with the problem in
+        ``records.SETUP_PROBLEM``; with ``--autograder-check-setup`` the run stops here anyway."""
+        from autograder.errors import SandboxError
+
+        if session.config.option.collectonly:
+            return
+        if self.setup_problem is None:
+            try:
+                self.worker.wait_until_ready()
+            except SandboxError as err:
+                self.setup_problem = str(err)
+        if self.setup_problem is not None:
+            (self.dir / records.SETUP_PROBLEM).write_text(self.setup_problem)
+            pytest.exit(self.setup_problem, returncode=pytest.ExitCode.INTERRUPTED)
+        if session.config.getoption("--autograder-check-setup"):
+            pytest.exit("the worker started", returncode=pytest.ExitCode.OK)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A suite file that cannot be collected is a grader problem; the grading process says so."""

@@ -17,6 +17,8 @@ PLAN = "plan.json"
 MANIFEST = "manifest.json"
 VERDICTS = "verdicts.jsonl"
 COLLECTION_ERRORS = "collection-errors.jsonl"
+SETUP_PROBLEM = "setup-problem.txt"
+"""Written by the test runner when no worker can start: one line that names the fix."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,10 @@ class RunPlan:
     """The unprivileged uid student code runs as (root only), else None."""
     hidden_paths: list[str] = field(default_factory=list)
     """Paths the worker must not be able to read."""
+    concealed_paths: list[str] = field(default_factory=list)
+    """Folders the worker sees empty but for what it needs inside them (under bubblewrap)."""
+    confinement: str = "none"
+    """The ``autograder.isolation.Confinement`` level the grading process chose."""
 
     def write(self, run_dir: Path) -> None:
         (run_dir / PLAN).write_text(json.dumps(asdict(self), indent=1))

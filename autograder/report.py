@@ -221,7 +221,7 @@ def _drawn_charts(summary: dict, mistakes: list[Mistake]) -> dict[str, bytes]:
         from autograder import charts
     except ImportError as err:
         raise ReportError(
-            f"the report needs matplotlib ({err}); install it with: pip install 'autograder[report]'"
+            f"the report needs matplotlib ({err}); install it with: pip install matplotlib"
         ) from err
     drawn = {}
     graded = [row for row in summary["submissions"] if row["status"] == GRADED]

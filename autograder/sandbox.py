@@ -2,10 +2,11 @@
 
 A ``Worker`` starts ``python -I -m autograder.worker`` (see ``autograder.worker``) in the scratch
 folder on its first call, with a scrubbed environment, no inherited file descriptors but its own
-pipes, its own session, and resource limits (CPU time, address space, file size, processes). When
-``SandboxConfig.uid`` is given (the grader runs as root), the worker runs as that unprivileged uid,
-and the ``hidden_paths`` are covered in a private mount namespace (or, where mount namespaces are
-not allowed, verified to be unreadable by that uid).
+pipes, its own session, resource limits (CPU time, address space, file size, processes) and the
+confinement of ``autograder.isolation`` (bubblewrap's namespaces where they work). When
+``SandboxConfig.uid`` is given (the grader runs as root), the worker runs as that unprivileged uid.
+The ``hidden_paths`` are empty for the worker (bubblewrap, or a private mount namespace) or, where
+no namespace is allowed, verified to be unreadable by that uid.
 
 Whatever the student's code does (raise, exit, loop, crash, print without end, fork, leave
 daemons), a call ends with a value or a ``StudentError``; after a timeout or a crash every process
@@ -15,13 +16,11 @@ grader's own setup raise ``SandboxError``.
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import os
 import resource
 import selectors
 import signal
-import stat
 import subprocess
 import sys
 import time
@@ -34,10 +33,12 @@ from typing import Any
 import numpy as np
 
 import autograder
+from autograder import isolation
 from autograder.aliasing import MAX_REPORTED
 from autograder.assignment import Limits
 from autograder.codec import CodecError, HandleTracker, MessageReader, decode, encode, write_some
 from autograder.errors import SandboxError, StudentError
+from autograder.isolation import Confinement, check_hidden_paths
 from autograder.uids import kill_all, task_count
 from autograder.worker import Failure
 
@@ -59,7 +60,13 @@ class SandboxConfig:
     uid: int | None = None
     """None: run as the grader's own user; else drop to this uid and gid (the grader must be root)."""
     hidden_paths: tuple[Path, ...] = ()
-    """Files and folders the worker must not read (hidden tests, solutions, results); needs ``uid``."""
+    """Files and folders the worker must not read (hidden tests, solutions, results); needs ``uid``
+    or the ``bubblewrap`` confinement."""
+    concealed_paths: tuple[Path, ...] = ()
+    """Folders the worker sees empty but for what it needs inside them (e.g. the project, which
+    may hold the Python environment); under ``bubblewrap`` only."""
+    confinement: Confinement | None = None
+    """None: the best this machine allows (``isolation.available()``)."""
     max_reply_bytes: int = 64 << 20
     """The largest message exchanged with the worker, either way."""
     max_output_chars: int = 20_000
@@ -118,75 +125,13 @@ class OutputBuffer:
         return text
 
 
-# ---------------------------------------------------------------- hiding paths
-
-
-_CLONE_NEWNS = 0x00020000
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
-_MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
-_libc.unshare.argtypes = [ctypes.c_int]
-
-
-def _checked(result: int, action: str) -> None:
-    if result != 0:
-        code = ctypes.get_errno()
-        raise OSError(code, f"{action}: {os.strerror(code)}")
-
-
-def isolate_mounts(hidden_folders: list[bytes], hidden_files: list[bytes]) -> None:
-    """Give the calling process a private mount namespace in which every hidden folder is an
-    empty read-only tmpfs and every hidden file is ``/dev/null``. Called in a forked child only."""
-    _checked(_libc.unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-    _checked(_libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "making / private")
-    for folder in hidden_folders:
-        flags = _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
-        _checked(_libc.mount(b"tmpfs", folder, b"tmpfs", flags, b"size=4k,mode=0555"), f"hiding {folder!r}")
-    for file in hidden_files:
-        _checked(_libc.mount(b"/dev/null", file, None, _MS_BIND, None), f"hiding {file!r}")
-
-
-def _permits(info: os.stat_result, uid: int, bit: int) -> bool:
-    """Whether the mode bits let ``uid`` (whose only group is gid ``uid``) do ``bit`` (4 read, 1
-    search/execute)."""
-    if info.st_uid == uid:
-        return bool(info.st_mode >> 6 & bit)
-    if info.st_gid == uid:
-        return bool(info.st_mode >> 3 & bit)
-    return bool(info.st_mode & bit)
-
-
-def check_hidden_paths(paths: tuple[Path, ...], uid: int) -> None:
-    """Raise ``SandboxError`` with the ``chmod`` to run if ``uid`` could read any of ``paths`` by
-    their mode bits and owners (used where mount namespaces are not available). A folder is safe
-    when some folder above it cannot be entered, or when it can be neither listed nor entered; a
-    file when some folder above it cannot be entered, or when it cannot be read."""
-    for path in paths:
-        path = Path(os.path.realpath(path))
-        if not path.exists():
-            continue
-        if any(not _permits(os.stat(parent), uid, 1) for parent in path.parents):
-            continue
-        info = os.stat(path)
-        exposed = _permits(info, uid, 4) or (stat.S_ISDIR(info.st_mode) and _permits(info, uid, 1))
-        if exposed:
-            fix = f"chmod o= {path}"
-            if uid in (info.st_uid, info.st_gid):
-                fix = f"chown 0:0 {path} && {fix}"
-            raise SandboxError(
-                f"the sandbox user {uid} could read the hidden path {path} (mount namespaces are not "
-                f"available here to hide it); run: {fix}"
-            )
-
-
 # ---------------------------------------------------------------- starting a worker
 
 
 _PROBE_ISOLATION_FAILED = 1
 _PROBE_PROBLEMS = (
-    (2, "cannot run the Python interpreter {path}; use a Python that every user may run (not one "
-        "under /root), e.g. a venv made with /usr/bin/python3 -m venv /opt/venv"),
+    (2, "cannot run the Python interpreter {path}; install bubblewrap (which shows it to the sandbox), "
+        "or use a Python that every user may reach (not one under /root), e.g. /usr/bin/python3 -m venv /opt/venv"),
     (4, "cannot read {path}; install the grader's packages where every user may read them "
         "(chmod -R o+rX along the path)"),
     (8, "cannot use the scratch folder {path}; call prepare_scratch(folder, uid) and keep the folder "
@@ -196,7 +141,7 @@ _PROBE_PROBLEMS = (
 
 
 def _probe(uid: int, hidden: tuple[list[bytes], list[bytes]] | None, scratch: Path) -> tuple[bool, list[str]]:
-    """In a forked child, try the mount isolation (when ``hidden`` is given), become ``uid`` and
+    """In a forked child, try the namespaces (when ``hidden`` is given), become ``uid`` and
     check that it can use the interpreter, the packages and the scratch folder. Returns whether
     isolation worked and the problems found."""
     checks = (
@@ -211,7 +156,7 @@ def _probe(uid: int, hidden: tuple[list[bytes], list[bytes]] | None, scratch: Pa
         try:
             if hidden is not None:
                 try:
-                    isolate_mounts(*hidden)
+                    isolation.isolate(*hidden)
                 except OSError:
                     code |= _PROBE_ISOLATION_FAILED
             os.setgroups([])
@@ -234,8 +179,9 @@ def _probe(uid: int, hidden: tuple[list[bytes], list[bytes]] | None, scratch: Pa
 
 
 class _ChildSetup:
-    """Runs in the forked child before the interpreter starts (``preexec_fn``): hides paths,
-    sets the resource limits and drops to the dedicated uid."""
+    """Runs in the forked child before the interpreter (or bubblewrap) starts (``preexec_fn``):
+    hides paths (the ``namespaces`` level), sets the resource limits and drops to the dedicated
+    uid (but for bubblewrap, which needs root to set up the namespaces; the worker drops then)."""
 
     def __init__(self, limits: list[tuple[int, tuple[int, int]]], uid: int | None,
                  hidden: tuple[list[bytes], list[bytes]] | None) -> None:
@@ -246,7 +192,7 @@ class _ChildSetup:
     def __call__(self) -> None:  # pragma: no cover - runs in the child
         try:
             if self.hidden is not None:
-                isolate_mounts(*self.hidden)
+                isolation.isolate(*self.hidden)
             for which, values in self.limits:
                 resource.setrlimit(which, values)
             if self.uid is not None:
@@ -258,13 +204,17 @@ class _ChildSetup:
             raise
 
 
-def _resource_limits(limits: Limits, uid: int | None) -> list[tuple[int, tuple[int, int]]]:
+_BUBBLEWRAP_TASKS = 2
+"""The processes bubblewrap itself keeps in a sandbox (its own and the namespace's init)."""
+
+
+def _resource_limits(limits: Limits, uid: int | None, wrapped: bool) -> list[tuple[int, tuple[int, int]]]:
     """The rlimits of a worker, never above the grader's own hard limits. Without a dedicated
     uid, the process limit counts every task of the grader's user, so it is that count plus
-    ``limits.processes``."""
+    ``limits.processes`` (plus bubblewrap's own, when ``wrapped``)."""
     tasks = limits.processes
     if uid is None:
-        tasks += task_count(os.getuid())
+        tasks += task_count(os.getuid()) + (_BUBBLEWRAP_TASKS if wrapped else 0)
     wanted = [
         (resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 2),
         (resource.RLIMIT_AS, limits.memory_mb * _MEGABYTE, limits.memory_mb * _MEGABYTE),
@@ -320,11 +270,13 @@ class _Process:
     """One running worker process and the grader's ends of its pipes."""
 
     def __init__(self, popen: subprocess.Popen, request_fd: int, reply_fd: int, capture_fd: int,
-                 output: OutputBuffer, uid: int | None) -> None:
+                 output: OutputBuffer, uid: int | None, wrapped: bool) -> None:
         self.popen = popen
         self.request_fd, self.reply_fd, self.capture_fd = request_fd, reply_fd, capture_fd
         self.output = output
         self.uid = uid
+        self.wrapped = wrapped
+        """Whether ``popen`` is bubblewrap, with the worker in a pid namespace of its own."""
         self.selector = selectors.DefaultSelector()
         self.selector.register(reply_fd, selectors.EVENT_READ)
         self.selector.register(capture_fd, selectors.EVENT_READ)
@@ -394,16 +346,20 @@ class _Process:
     def exit_status(self) -> int | None:
         """The return code once the process has ended (waiting a little for it), else None."""
         try:
-            return self.popen.wait(timeout=1.0)
+            code = self.popen.wait(timeout=1.0)
         except subprocess.TimeoutExpired:
             return None
+        return isolation.exit_status(code) if self.wrapped else code
 
     def kill(self) -> None:
-        """SIGKILL the worker's process group and, with a dedicated uid, every process of that
-        uid; reap the worker, keep its last output and close the pipes. Idempotent."""
+        """SIGKILL the worker's process group (under bubblewrap: its pid namespace, waiting until
+        every process in it is gone) and, with a dedicated uid, every process of that uid; reap the
+        worker, keep its last output and close the pipes. Idempotent."""
         if self.killed:
             return
         self.killed = True
+        if self.wrapped:
+            isolation.kill_namespace(self.popen.pid)
         try:
             os.killpg(self.popen.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -422,18 +378,24 @@ class Worker:
     docstring). The process is started on the first call; use as a context manager or call
     ``close``.
 
-    With a dedicated uid, the setup is checked on the first start: the uid must be able to run
-    the interpreter and use the scratch folder, and the hidden paths are hidden in a mount
-    namespace or else must be unreadable by the uid (hidden paths that do not exist then are
-    skipped). One uid serves one ``Worker`` at a time: closing it kills every process of the uid."""
+    The setup is checked on the first start: no hidden path may hold what the worker needs; under
+    bubblewrap the hidden paths are empty for the worker; else, with a dedicated uid, the uid must
+    be able to run the interpreter and use the scratch folder, and the hidden paths are hidden in
+    a mount namespace (``namespaces``) or must be unreadable by the uid (``permissions``; hidden
+    paths that do not exist then are skipped). One uid serves one ``Worker`` at a time: closing
+    it kills every process of the uid."""
 
     def __init__(self, config: SandboxConfig) -> None:
         if config.uid is not None and os.geteuid() != 0:
             raise SandboxError("a dedicated uid (SandboxConfig.uid) needs the grader to run as root")
         if config.uid in (0, os.getuid()):
             raise SandboxError(f"SandboxConfig.uid must be an unprivileged uid of its own, not {config.uid}")
-        if config.hidden_paths and config.uid is None:
-            raise SandboxError("hidden_paths can only be hidden from a dedicated uid; set SandboxConfig.uid")
+        self.confinement = config.confinement or isolation.available()
+        if config.uid is not None and self.confinement is Confinement.NONE:
+            raise SandboxError("a dedicated uid needs a confinement other than none")
+        if config.hidden_paths and config.uid is None and self.confinement is not Confinement.BUBBLEWRAP:
+            raise SandboxError("hidden_paths can only be hidden by bubblewrap or from a dedicated uid; "
+                               "set SandboxConfig.uid")
         self.config = config
         self.generation = 0
         """Number of worker processes started so far; handles carry the one that made them."""
@@ -442,6 +404,9 @@ class Worker:
         self._process: _Process | None = None
         self._finalizer: weakref.finalize | None = None
         self._hidden: tuple[list[bytes], list[bytes]] | None = None
+        """The paths to hide in the child's namespaces (the ``namespaces`` level)."""
+        self._wrapper: list[str] | None = None
+        """The bubblewrap command the worker starts under (the ``bubblewrap`` level)."""
         self._checked = False
         self._ready = False
         """Whether the current process said it is ready for calls."""
@@ -612,33 +577,44 @@ class Worker:
         return tuple(name for name in self.config.preload if name not in self._import_failures)
 
     def _check_setup(self) -> None:
-        """Once per worker: with a dedicated uid, check that it can run the interpreter and use
-        the scratch folder, and decide how the hidden paths are hidden."""
+        """Once per worker: check that the worker can run the interpreter and use the scratch
+        folder and that no hidden path holds what it needs, and prepare its confinement."""
         uid, scratch = self.config.uid, Path(os.path.realpath(self.config.scratch))
-        if uid is None:
-            return
         hidden = [Path(os.path.realpath(path)) for path in self.config.hidden_paths if os.path.exists(path)]
         hidden = [path for path in hidden if not any(other in path.parents for other in hidden)]  # covered already
-        needed = {
-            "the scratch folder": scratch,
-            "the Python environment": Path(sys.prefix).resolve(),
-            "the Python interpreter": Path(os.path.realpath(sys.executable)),
-            "the autograder package": Path(autograder.__file__).parent.resolve(),
-        }
+        needed = [  # as named (maybe through links, which bubblewrap must show too) and as resolved
+            ("the Python environment", Path(os.path.abspath(sys.prefix))),
+            ("the Python environment", Path(sys.prefix).resolve()),
+            ("the Python interpreter", Path(os.path.abspath(sys.executable))),
+            ("the Python interpreter", Path(os.path.realpath(sys.executable))),
+            ("the autograder package", Path(autograder.__file__).parent.resolve()),
+            ("numpy", Path(np.__file__).parent.resolve()),
+        ]
         for path in hidden:
-            for what, needed_path in needed.items():
+            for what, needed_path in [("the scratch folder", scratch), *needed]:
                 if needed_path == path or path in needed_path.parents:
                     raise SandboxError(f"the hidden path {path} holds {what} ({needed_path}), which the "
                                        "worker needs; hide narrower paths")
-        plan = ([bytes(path) for path in hidden if path.is_dir()],
-                [bytes(path) for path in hidden if not path.is_dir()]) if hidden else None
-        isolated, problems = _probe(uid, plan, scratch)
+        if self.confinement is Confinement.BUBBLEWRAP:
+            if uid is not None and scratch.exists() and scratch.stat().st_uid != uid:
+                raise SandboxError(f"the sandbox user {uid} does not own the scratch folder {scratch}; call "
+                                   "prepare_scratch(folder, uid)")
+            concealed = [Path(os.path.realpath(path)) for path in self.config.concealed_paths]
+            self._wrapper = isolation.bubblewrap_command(
+                scratch, hidden, concealed, [path for _, path in needed], tmp_mb=self.config.limits.file_size_mb)
+            return
+        if uid is None:
+            return
+        plan = ([bytes(path) for path in hidden if path.is_dir()], [bytes(path) for path in hidden if not path.is_dir()])
+        namespaces = self.confinement is Confinement.NAMESPACES
+        isolated, problems = _probe(uid, plan if namespaces else None, scratch)
         if problems:
             raise SandboxError(problems[0])
-        if plan is not None and not isolated:
+        if namespaces and not isolated:
+            raise SandboxError("the worker's namespaces cannot be created (unshare failed)")
+        if not namespaces:
             check_hidden_paths(tuple(hidden), uid)
-            plan = None
-        self._hidden = plan
+        self._hidden = plan if namespaces else None
 
     def _spawn(self) -> None:
         """Start a worker process (checking the setup first, once); it is not ready yet."""
@@ -658,16 +634,19 @@ class Worker:
                 fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
             except OSError:  # larger pipes are only faster
                 pass
-        argv = [sys.executable, "-I", "-m", "autograder.worker",
+        wrapped = self._wrapper is not None
+        drop = ["--drop-to", str(config.uid)] if wrapped and config.uid is not None else []
+        argv = [*(self._wrapper or ()), sys.executable, "-I", "-m", "autograder.worker",
                 "--request-fd", str(request_read), "--reply-fd", str(reply_write),
-                "--generation", str(generation), "--max-bytes", str(config.max_reply_bytes),
+                "--generation", str(generation), "--max-bytes", str(config.max_reply_bytes), *drop,
                 "--preload", *self._preloads()]
         try:
             popen = subprocess.Popen(
                 argv, cwd=config.scratch, env=_environment(config.scratch), stdin=subprocess.DEVNULL,
                 stdout=capture_write, stderr=capture_write, pass_fds=(request_read, reply_write),
                 close_fds=True, start_new_session=True,
-                preexec_fn=_ChildSetup(_resource_limits(config.limits, config.uid), config.uid, self._hidden),
+                preexec_fn=_ChildSetup(_resource_limits(config.limits, config.uid, wrapped),
+                                       None if wrapped else config.uid, self._hidden),
             )
         except (OSError, subprocess.SubprocessError) as err:
             for fd in (request_read, request_write, reply_read, reply_write, capture_write):
@@ -678,7 +657,7 @@ class Worker:
             raise SandboxError(f"cannot start the worker process: {said or err}") from None
         for fd in (request_read, reply_write, capture_write):
             os.close(fd)
-        process = _Process(popen, request_write, reply_read, capture_read, self._output, config.uid)
+        process = _Process(popen, request_write, reply_read, capture_read, self._output, config.uid, wrapped)
         self._process = process
         self._finalizer = weakref.finalize(self, process.kill)
         self.generation = generation

@@ -11,15 +11,21 @@ import fcntl
 import grp
 import os
 import pwd
+import random
 import signal
 import stat
+import subprocess
 import time
 from pathlib import Path
 
 from autograder.errors import SandboxError
 
-UID_RANGE = (61000, 61999)
-"""Where ``UidLease`` looks for a free dedicated uid."""
+UID_WINDOWS = (range(2_000_000_000, 2_100_000_000), range(60_000, 61_184))
+"""Where ``UidLease`` looks for a free dedicated uid: the first window this user namespace maps
+(a container may map only the low uids). Far from the uids of people, of systemd's dynamic users
+(61184-65519) and of the subordinate ranges of rootless containers (excluded as well)."""
+ATTEMPTS = 200
+"""How many uids of the window a lease tries, starting at a random one."""
 
 
 def _task_table() -> list[tuple[int, int, str, int]]:
@@ -70,40 +76,103 @@ def kill_all(uid: int, timeout: float = 10.0) -> None:
         time.sleep(0.002)
 
 
+def _mapped(path: str) -> list[range]:
+    """The ids this user namespace maps (``/proc/self/uid_map`` or ``gid_map``)."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return [range(0, 2**32 - 1)]
+    ranges = []
+    for line in lines:
+        inside, _, count = (int(field) for field in line.split())
+        ranges.append(range(inside, inside + count))
+    return ranges
+
+
+def _subordinate(path: str) -> list[range]:
+    """The ranges of ``/etc/subuid`` or ``/etc/subgid`` (``name:first:count`` lines)."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return []
+    ranges = []
+    for line in lines:
+        try:
+            _, first, count = line.split(":")
+            ranges.append(range(int(first), int(first) + int(count)))
+        except ValueError:
+            continue
+    return ranges
+
+
+def candidate_uids() -> range:
+    """The window of ``UID_WINDOWS`` that this namespace maps as uids and gids."""
+    mapped = _mapped("/proc/self/uid_map"), _mapped("/proc/self/gid_map")
+    for window in UID_WINDOWS:
+        if all(any(window.start in r and window.stop - 1 in r for r in ranges) for ranges in mapped):
+            return window
+    raise SandboxError("no uid window of the grader is mapped in this user namespace; grade as root on the host")
+
+
 class UidLease:
     """A dedicated uid for one grader at a time: ``with UidLease() as uid: ...``.
 
-    Picks a uid of ``UID_RANGE`` that has no passwd or group entry and no running process,
-    guarded by an ``flock`` on a lock file, so parallel graders never share one. On exit, kills
+    Tries uids of the window, from a random one on, that have no passwd or group entry, lie in no
+    subordinate range and have no running process. A uid is claimed by an ``flock`` on a lock file
+    (graders that share ``/tmp``) and by a holder process running as the uid, started before
+    looking for others: two graders that see each other's processes (one pid namespace) but not
+    each other's lock files both see two processes, and both move on. Graders that share neither
+    ``/tmp`` nor a pid namespace are kept apart by the randomness alone (one chance in 10^8 per
+    pair of grades; their namespaces keep them from reaching each other anyway). On exit, kills
     every process of the uid and frees it."""
 
-    def __init__(self, uids: range = range(UID_RANGE[0], UID_RANGE[1] + 1),
-                 lock_folder: Path = Path("/tmp/autograder-uids")) -> None:
+    def __init__(self, uids: range | None = None, lock_folder: Path = Path("/tmp/autograder-uids")) -> None:
         self.uids = uids
         self.lock_folder = lock_folder
         self.uid: int | None = None
         self._lock_fd = -1
+        self._holder: subprocess.Popen | None = None
 
     def __enter__(self) -> int:
         if os.geteuid() != 0:
             raise SandboxError("a dedicated uid needs the grader to run as root")
         self._check_lock_folder()
+        uids = self.uids if self.uids is not None else candidate_uids()
         taken = {user.pw_uid for user in pwd.getpwall()} | {group.gr_gid for group in grp.getgrall()}
-        for uid in self.uids:
-            if uid in taken:
+        subordinate = _subordinate("/etc/subuid") + _subordinate("/etc/subgid")
+        start = random.randrange(len(uids))
+        for step in range(min(ATTEMPTS, len(uids))):
+            uid = uids[(start + step) % len(uids)]
+            if uid in taken or any(uid in r for r in subordinate):
                 continue
-            fd = os.open(self.lock_folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            if processes_of(uid):
-                os.close(fd)
-                continue
-            self.uid, self._lock_fd = uid, fd
-            return uid
-        raise SandboxError(f"no free uid between {self.uids.start} and {self.uids.stop - 1}")
+            if self._claim(uid):
+                return uid
+        raise SandboxError(f"no free uid between {uids.start} and {uids.stop - 1} "
+                           f"(tried {min(ATTEMPTS, len(uids))}); are that many graders running?")
+
+    def _claim(self, uid: int) -> bool:
+        fd = os.open(self.lock_folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        if processes_of(uid):
+            os.close(fd)
+            return False
+        try:
+            holder = subprocess.Popen(["sleep", "infinity"], cwd="/", stdin=subprocess.DEVNULL,
+                                      user=uid, group=uid, extra_groups=[], start_new_session=True)
+        except OSError as err:
+            os.close(fd)
+            raise SandboxError(f"cannot start a process as the sandbox uid {uid}: {err}") from None
+        if processes_of(uid) != [holder.pid]:  # another grader claims it at the same time
+            holder.kill()
+            holder.wait()
+            os.close(fd)
+            return False
+        self.uid, self._lock_fd, self._holder = uid, fd, holder
+        return True
 
     def _check_lock_folder(self) -> None:
         try:
@@ -112,15 +181,17 @@ class UidLease:
             pass
         info = os.lstat(self.lock_folder)
         if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
-            raise SandboxError(f"{self.lock_folder} must be a folder owned by root and writable only by it")
+            raise SandboxError(f"{self.lock_folder} must be a folder owned by root and writable only by it; "
+                               f"remove it (rm -r {self.lock_folder}) and grade again")
 
     def __exit__(self, *exc_info: object) -> None:
         if self.uid is not None:
             try:
                 kill_all(self.uid)
             finally:
+                self._holder.wait()
                 os.close(self._lock_fd)
-                self.uid, self._lock_fd = None, -1
+                self.uid, self._lock_fd, self._holder = None, -1, None
 
 
 def prepare_scratch(folder: Path, uid: int) -> None:

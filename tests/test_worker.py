@@ -18,15 +18,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import sandbox
+from autograder import isolation
 from autograder.assignment import Limits
 from autograder.codec import CodecError, FunctionRef, Handle
 from autograder.errors import StudentError
+from autograder.isolation import Confinement
 from autograder.sandbox import OutputBuffer, SandboxConfig, SandboxError, Worker, check_hidden_paths
-from autograder.uids import UidLease, kill_all, prepare_scratch, processes_of
+from autograder.uids import UidLease, candidate_uids, kill_all, prepare_scratch, processes_of
 
 ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not ROOT, reason="needs root (dedicated uid, mount namespace)")
+UID_LEVELS = (Confinement.BUBBLEWRAP, Confinement.NAMESPACES, Confinement.PERMISSIONS)
+"""The confinements with a dedicated uid, each of which the root-only tests try."""
+HIDING_LEVELS = (Confinement.BUBBLEWRAP, Confinement.NAMESPACES)
 
 STUDENT_SOURCES = {
     "activations.py": '''
@@ -255,8 +259,9 @@ def fork_bomb():
             time.sleep(0.01)
 
 
-def start_child(new_session):
-    return subprocess.Popen(["sleep", "300"], start_new_session=new_session).pid
+def start_child(new_session, seconds):
+    child = subprocess.Popen(["sleep", seconds], start_new_session=new_session)
+    return os.getsid(child.pid) == child.pid
 
 
 def read_file(path):
@@ -315,11 +320,35 @@ def make_worker(scratch: Path, **options) -> Worker:
 
 @pytest.fixture
 def open_base():
-    """A folder under /tmp that other users may enter (tmp_path may not be)."""
-    base = Path(tempfile.mkdtemp(prefix="autograder-test-", dir="/tmp"))
+    """A folder that other users may enter (tmp_path may not be); as root, one outside the folders
+    bubblewrap conceals anyway, so that a test of hiding sees the hiding of the path itself."""
+    base = Path(tempfile.mkdtemp(prefix="autograder-test-", dir="/var/lib" if ROOT else "/tmp"))
     base.chmod(0o755)
     yield base
     shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(params=UID_LEVELS, ids=lambda level: level.value)
+def uid_level(request) -> Confinement:
+    """Each confinement with a dedicated uid."""
+    return request.param
+
+
+def sleeping(seconds: str) -> list[int]:
+    """The processes of this machine running ``sleep SECONDS`` (pids as the grader sees them)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and Path(f"/proc/{entry}/cmdline").read_bytes() == b"sleep\0" + seconds.encode() + b"\0":
+                found.append(int(entry)) if alive(int(entry)) else None
+        except OSError:
+            continue
+    return found
+
+
+def unique_seconds() -> str:
+    """A sleep duration no other process uses, to find a test's children by."""
+    return f"{300 + time.monotonic_ns() % 10**6 / 10**7:.7f}"
 
 
 @pytest.fixture
@@ -334,13 +363,6 @@ def alive(pid: int) -> bool:
             return "State:\tZ" not in status.read()
     except FileNotFoundError:
         return False
-
-
-def wait_until_gone(pid: int, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return not alive(pid)
 
 
 @contextlib.contextmanager
@@ -684,6 +706,7 @@ def test_the_environment_is_scrubbed(worker, scratch, monkeypatch):
     assert set(env) <= {
         "PATH", "HOME", "LANG", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "OPENBLAS_NUM_THREADS",
         "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LC_CTYPE",
+        "PWD",  # the scratch folder, as HOME says (bubblewrap sets it)
     }
     assert env["PATH"] == "/usr/bin:/bin" and Path(env["HOME"]) == scratch and env["OMP_NUM_THREADS"] == "1"
 
@@ -721,18 +744,21 @@ def test_resource_limits_are_set(scratch):
 
 
 def test_close_kills_the_children_of_the_worker(worker):
-    child = worker.call("hostile", "start_child", (False,)).value
-    assert alive(child)
+    seconds = unique_seconds()
+    worker.call("hostile", "start_child", (False, seconds))
+    assert wait_for(lambda: len(sleeping(seconds)) == 1)
     worker.close()
     worker.close()  # idempotent
-    assert wait_until_gone(child)
+    assert sleeping(seconds) == []
 
 
 def test_a_crash_kills_the_children_too(worker):
-    child = worker.call("hostile", "start_child", (False,)).value
+    seconds = unique_seconds()
+    worker.call("hostile", "start_child", (False, seconds))
+    assert wait_for(lambda: len(sleeping(seconds)) == 1)
     with raises("crash"):
         worker.call("hostile", "exit_hard")
-    assert wait_until_gone(child)
+    assert wait_for(lambda: sleeping(seconds) == [])
 
 
 # ------------------------------------------------------------------ grader-side problems
@@ -748,9 +774,10 @@ def test_a_memory_limit_too_small_for_python_is_a_sandbox_error(scratch):
         make_worker(scratch, memory_mb=30).call("activations", "sigmoid", (0.0,))
 
 
-def test_hidden_paths_need_a_dedicated_uid(scratch):
-    with pytest.raises(SandboxError, match="dedicated uid"):
-        make_worker(scratch, hidden_paths=(scratch.parent,))
+@pytest.mark.parametrize("level", [Confinement.NAMESPACES, Confinement.PERMISSIONS, Confinement.NONE])
+def test_hidden_paths_need_bubblewrap_or_a_dedicated_uid(scratch, level):
+    with pytest.raises(SandboxError, match="bubblewrap or from a dedicated uid"):
+        make_worker(scratch, hidden_paths=(scratch.parent,), confinement=level)
 
 
 @pytest.mark.skipif(ROOT, reason="checks what happens without root")
@@ -835,15 +862,24 @@ def uid_scratch(open_base, lease):
 @root_only
 def test_leases_give_distinct_free_uids(lease):
     with UidLease() as other:
-        assert other != lease and 61000 <= other <= 61999
-        assert processes_of(other) == []
+        assert other != lease and other in candidate_uids() and lease in candidate_uids()
+        assert len(processes_of(other)) == 1  # the holder that claims it
+    assert processes_of(other) == []
 
 
 @root_only
-def test_the_worker_runs_as_the_dedicated_uid_without_groups(uid_scratch, lease):
+def test_a_uid_with_a_process_of_another_grader_is_not_leased(lease):
+    """Graders that do not share /tmp (so not the lock files) still see each other's processes."""
+    with pytest.raises(SandboxError, match=f"no free uid between {lease} and {lease}"):
+        with UidLease(uids=range(lease, lease + 1), lock_folder=Path(tempfile.mkdtemp())):
+            pass
+
+
+@root_only
+def test_the_worker_runs_as_the_dedicated_uid_without_groups(uid_scratch, lease, uid_level):
     assert stat.S_IMODE(uid_scratch.stat().st_mode) == 0o700 and uid_scratch.stat().st_uid == lease
     assert (uid_scratch / "layers.py").stat().st_uid == lease
-    with make_worker(uid_scratch, uid=lease, processes=9) as worker:
+    with make_worker(uid_scratch, uid=lease, processes=9, confinement=uid_level) as worker:
         assert worker.call("hostile", "whoami").value == (lease, lease, [])
         assert worker.call("hostile", "limits").value["RLIMIT_NPROC"] == [9, 9]
         assert_recovers(worker)
@@ -851,7 +887,7 @@ def test_the_worker_runs_as_the_dedicated_uid_without_groups(uid_scratch, lease)
 
 
 @root_only
-def test_a_fork_bomb_is_bounded_and_cleaned_up(uid_scratch, lease):
+def test_a_fork_bomb_is_bounded_and_cleaned_up(uid_scratch, lease, uid_level):
     peak, done = [0], threading.Event()
 
     def watch():
@@ -859,7 +895,7 @@ def test_a_fork_bomb_is_bounded_and_cleaned_up(uid_scratch, lease):
             peak[0] = max(peak[0], len(processes_of(lease)))
             time.sleep(0.005)
 
-    with make_worker(uid_scratch, uid=lease, processes=8) as worker:
+    with make_worker(uid_scratch, uid=lease, processes=8, confinement=uid_level) as worker:
         watcher = threading.Thread(target=watch)
         watcher.start()
         try:
@@ -874,16 +910,28 @@ def test_a_fork_bomb_is_bounded_and_cleaned_up(uid_scratch, lease):
 
 
 @root_only
-def test_a_daemon_in_its_own_session_is_killed_on_close(uid_scratch, lease):
-    with make_worker(uid_scratch, uid=lease) as worker:
-        daemon = worker.call("hostile", "start_child", (True,)).value
-        assert alive(daemon) and os.getsid(daemon) == daemon  # it left the worker's session
-    assert not alive(daemon)
+def test_a_daemon_in_its_own_session_is_killed_on_close(uid_scratch, lease, uid_level):
+    seconds = unique_seconds()
+    with make_worker(uid_scratch, uid=lease, confinement=uid_level) as worker:
+        assert worker.call("hostile", "start_child", (True, seconds)).value  # it left the worker's session
+        assert wait_for(lambda: len(sleeping(seconds)) == 1)
+    assert sleeping(seconds) == []
     assert processes_of(lease) == []
 
 
 @root_only
-def test_hidden_paths_give_no_data(open_base, uid_scratch, lease):
+def gives_no_data(worker: Worker, path: Path) -> bool:
+    """Whether the worker finds ``path`` empty or absent (a folder), or empty or unreadable (a file)."""
+    function = "list_folder" if path.is_dir() else "read_file"
+    try:
+        return worker.call("hostile", function, (str(path),)).value in ([], "")
+    except StudentError as err:
+        return err.kind == "exception" and ("FileNotFoundError" in err.message or "PermissionError" in err.message)
+
+
+@root_only
+@pytest.mark.parametrize("level", HIDING_LEVELS, ids=lambda level: level.value)
+def test_hidden_paths_give_no_data(open_base, uid_scratch, lease, level):
     hidden_folder = open_base / "source"
     (hidden_folder / "tests").mkdir(parents=True)
     (hidden_folder / "tests" / "test_hidden.py").write_text("SECRET expected values")
@@ -893,41 +941,39 @@ def test_hidden_paths_give_no_data(open_base, uid_scratch, lease):
         path.chmod(0o755)
     for path in (hidden_folder / "tests" / "test_hidden.py", metadata):
         path.chmod(0o644)
-    with make_worker(uid_scratch, uid=lease, hidden_paths=(hidden_folder, metadata)) as worker:
-        try:
-            assert worker.call("hostile", "list_folder", (str(hidden_folder),)).value == []
-        except SandboxError as err:
-            pytest.skip(f"no mount namespaces here: {err}")
+    with make_worker(uid_scratch, uid=lease, hidden_paths=(hidden_folder, metadata), confinement=level) as worker:
+        assert worker.call("hostile", "list_folder", (str(hidden_folder),)).value == []
         with raises("exception", "FileNotFoundError"):
             worker.call("hostile", "read_file", (str(hidden_folder / "tests" / "test_hidden.py"),))
         assert worker.call("hostile", "read_file", (str(metadata),)).value == ""
+        assert worker.call("hostile", "list_folder", (str(open_base),)).value == sorted(
+            ["scratch", "source", "submission_metadata.json"])  # hidden paths only are covered
     assert (hidden_folder / "tests" / "test_hidden.py").read_text().startswith("SECRET")  # only hidden from the worker
 
 
 @root_only
-def test_without_mount_namespaces_readable_hidden_paths_are_refused(open_base, uid_scratch, lease, monkeypatch):
-    def no_namespaces(*paths):
-        raise OSError(1, "Operation not permitted")
-
-    monkeypatch.setattr(sandbox, "isolate_mounts", no_namespaces)
+def test_without_namespaces_readable_hidden_paths_are_refused(open_base, uid_scratch, lease):
     hidden = open_base / "results"
     hidden.mkdir(mode=0o755)
     (hidden / "results.json").write_text("SECRET")
     hidden.chmod(0o755)
     with pytest.raises(SandboxError, match=f"could read the hidden path {hidden} .*; run: chmod o= {hidden}$"):
-        make_worker(uid_scratch, uid=lease, hidden_paths=(hidden,)).call("activations", "sigmoid", (0.0,))
+        make_worker(uid_scratch, uid=lease, hidden_paths=(hidden,), confinement=Confinement.PERMISSIONS).call(
+            "activations", "sigmoid", (0.0,))
     hidden.chmod(0o750)
-    with make_worker(uid_scratch, uid=lease, hidden_paths=(hidden,)) as worker:
+    with make_worker(uid_scratch, uid=lease, hidden_paths=(hidden,), confinement=Confinement.PERMISSIONS) as worker:
         with raises("exception", "PermissionError"):
             worker.call("hostile", "read_file", (str(hidden / "results.json"),))
 
 
 @root_only
-def test_hidden_paths_holding_what_the_worker_needs_are_refused(uid_scratch, lease):
+def test_hidden_paths_holding_what_the_worker_needs_are_refused(uid_scratch, lease, uid_level):
     with pytest.raises(SandboxError, match=f"the hidden path {uid_scratch.parent} holds the scratch folder"):
-        make_worker(uid_scratch, uid=lease, hidden_paths=(uid_scratch.parent,)).call("activations", "sigmoid", (0,))
+        make_worker(uid_scratch, uid=lease, hidden_paths=(uid_scratch.parent,), confinement=uid_level).call(
+            "activations", "sigmoid", (0,))
     with pytest.raises(SandboxError, match="holds the Python environment"):
-        make_worker(uid_scratch, uid=lease, hidden_paths=(Path(sys.prefix),)).call("activations", "sigmoid", (0,))
+        make_worker(uid_scratch, uid=lease, hidden_paths=(Path(sys.prefix),), confinement=uid_level).call(
+            "activations", "sigmoid", (0,))
 
 
 @root_only
@@ -937,20 +983,31 @@ def test_the_dedicated_uid_must_be_unprivileged(scratch):
 
 
 @root_only
-def test_an_interpreter_the_uid_cannot_run_is_refused(open_base, uid_scratch, lease, monkeypatch):
+@pytest.mark.parametrize("level", [Confinement.NAMESPACES, Confinement.PERMISSIONS], ids=lambda level: level.value)
+def test_an_interpreter_the_uid_cannot_run_is_refused(open_base, uid_scratch, lease, monkeypatch, level):
     private = open_base / "private"
     private.mkdir(mode=0o700)
     (private / "python").symlink_to(sys.executable)
     monkeypatch.setattr(sys, "executable", str(private / "python"))
     with pytest.raises(SandboxError, match=f"cannot run the Python interpreter {private / 'python'}"):
-        make_worker(uid_scratch, uid=lease).call("activations", "sigmoid", (0.0,))
+        make_worker(uid_scratch, uid=lease, confinement=level).call("activations", "sigmoid", (0.0,))
 
 
 @root_only
-def test_a_scratch_folder_the_uid_cannot_enter_is_refused(tmp_path, lease):
+def test_bubblewrap_shows_the_interpreter_to_the_uid_through_closed_folders(tmp_path, lease):
+    """A project in a folder other users cannot enter (root's home, mktemp -d): still graded."""
+    tmp_path.chmod(0o700)
     folder = write_modules(tmp_path / "scratch", STUDENT_SOURCES)
-    with pytest.raises(SandboxError, match="cannot use the scratch folder"):
-        make_worker(folder, uid=lease).call("activations", "sigmoid", (0.0,))
+    prepare_scratch(folder, lease)
+    with make_worker(folder, uid=lease, confinement=Confinement.BUBBLEWRAP) as worker:
+        assert worker.call("activations", "sigmoid", (0.0,)).value == 0.5
+
+
+@root_only
+def test_a_scratch_folder_the_uid_cannot_use_is_refused(tmp_path, lease, uid_level):
+    folder = write_modules(tmp_path / "scratch", STUDENT_SOURCES)
+    with pytest.raises(SandboxError, match="scratch folder"):
+        make_worker(folder, uid=lease, confinement=uid_level).call("activations", "sigmoid", (0.0,))
 
 
 def test_signals_are_named_in_crash_messages(scratch):
@@ -1067,11 +1124,12 @@ def wait_for(condition, seconds: float = 5.0) -> bool:
 
 
 @root_only
-def test_a_hidden_file_inside_a_hidden_folder_is_covered_by_the_folder(open_base, uid_scratch, lease):
+@pytest.mark.parametrize("level", HIDING_LEVELS, ids=lambda level: level.value)
+def test_a_hidden_file_inside_a_hidden_folder_is_covered_by_the_folder(open_base, uid_scratch, lease, level):
     hidden_folder = open_base / "out"
     hidden_folder.mkdir(mode=0o755)
     stale = hidden_folder / "results.json"
     stale.write_text("SECRET old results")
     stale.chmod(0o644)
-    with make_worker(uid_scratch, uid=lease, hidden_paths=(hidden_folder, stale)) as worker:
+    with make_worker(uid_scratch, uid=lease, hidden_paths=(hidden_folder, stale), confinement=level) as worker:
         assert worker.call("hostile", "list_folder", (str(hidden_folder),)).value == []
