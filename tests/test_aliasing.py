@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from autograder.aliasing import arrays_in, shared_memory
-from autograder.proxy import LocalStudent, RemoteStudent
+from autograder.suite.aliasing import arrays_in, shared_memory
+from autograder.grading.test_runner import RemoteStudent
+from autograder.suite.proxy import LocalStudent
 from test_worker import make_worker, write_modules
 
 SOURCE = """

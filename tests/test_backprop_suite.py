@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import assignment, grading, variants
+from autograder.authoring import variants
+from autograder.grading import pipeline
+from autograder.suite import assignment
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKPROP = assignment.load("backprop", ROOT)
@@ -25,11 +27,11 @@ MODULE_POINTS = {"activations": 30, "layers": 15, "network": 30, "optim": 15, "g
 PUBLIC_POINTS = (30, 36)
 
 
-def grade(folder: Path, results: Path, seed: int) -> grading.Grade:
-    return grading.grade(BACKPROP, folder, results, seed=seed)
+def grade(folder: Path, results: Path, seed: int) -> pipeline.Grade:
+    return pipeline.grade(BACKPROP, folder, results, seed=seed)
 
 
-def grade_all(jobs: list[tuple[Path, Path, int]]) -> list[grading.Grade]:
+def grade_all(jobs: list[tuple[Path, Path, int]]) -> list[pipeline.Grade]:
     """Grade several submissions, two at a time."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(lambda job: grade(*job), jobs))
@@ -40,13 +42,13 @@ def module_of(test: dict) -> str:
     return Path(test["extra_data"]["file"]).stem.split("_", 2)[2]
 
 
-def failed(outcome: grading.Grade) -> dict[str, str]:
+def failed(outcome: pipeline.Grade) -> dict[str, str]:
     """Name -> output of every test that did not earn its full points."""
     return {t["name"]: t["output"] for t in outcome.results["tests"] if t["score"] < t["max_score"]}
 
 
 @pytest.fixture(scope="module")
-def reference_grades(tmp_path_factory) -> list[grading.Grade]:
+def reference_grades(tmp_path_factory) -> list[pipeline.Grade]:
     folder = tmp_path_factory.mktemp("reference")
     return grade_all([(BACKPROP.solution, folder / f"results-{seed}.json", seed) for seed in SEEDS])
 
@@ -96,9 +98,9 @@ def test_public_tests_never_use_the_reference(tmp_path):
     tests = BACKPROP.tests
     env = dict(os.environ, PYTHONPATH=str(tmp_path), COLLECTED_FIXTURES=str(output), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     command = [
-        sys.executable, "-m", "pytest", str(tests), "--collect-only", "-q", "-c", str(grading.RUNNER_CONFIG),
+        sys.executable, "-m", "pytest", str(tests), "--collect-only", "-q", "-c", str(pipeline.RUNNER_CONFIG),
         "--rootdir", str(tests), "-o", f"pythonpath={tests}", "-p", "no:cacheprovider",
-        "-p", "autograder.plugin", "-p", "fixture_recorder", "--strict-markers",
+        "-p", "autograder.suite.plugin", "-p", "fixture_recorder", "--strict-markers",
     ]  # fmt: skip
     run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -165,7 +167,7 @@ def buggy_copy(folder: Path, mutant: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bug_grades(tmp_path_factory) -> dict[str, grading.Grade]:
+def bug_grades(tmp_path_factory) -> dict[str, pipeline.Grade]:
     jobs = []
     for number, mutant in enumerate(BUGS):
         folder = tmp_path_factory.mktemp(f"bug{number}")

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import variants
+from autograder.authoring import variants
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "backprop"

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from autograder import assignment, batch, gradebook, grading, merge, roster
+from autograder.classroom import batch, gradebook, merge, roster
+from autograder.grading import pipeline
+from autograder.suite import assignment
 from autograder.cli import cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "project"
@@ -146,9 +148,9 @@ def test_scores_and_results_are_those_of_a_single_grade(graded_class, arith, tmp
     for submission_id, path in [("correct", folder / "correct"), ("buggy", folder / "buggy"),
                                 ("missing", folder / "missing"), ("syntax", folder / "syntax"),
                                 ("zipped", folder / "zipped.zip")]:  # fmt: skip
-        alone = grading.grade(arith, path, tmp_path / f"{submission_id}.json")
+        alone = pipeline.grade(arith, path, tmp_path / f"{submission_id}.json")
         assert float(rows[submission_id]["score"]) == alone.results["score"], submission_id
-        assert int(rows[submission_id]["seed"]) == alone.seed == grading.default_seed(alone.submission)
+        assert int(rows[submission_id]["seed"]) == alone.seed == pipeline.default_seed(alone.submission)
         assert without_timing(stored_results(out, submission_id)) == without_timing(alone.results)
 
 
@@ -265,7 +267,7 @@ def test_an_export_is_seeded_with_the_submission_id_as_gradescope_seeds_it(arith
     with zipfile.ZipFile(export) as archive:
         archive.extractall(tmp_path / "unzipped")
     for number in (1001, 1002):
-        alone = grading.grade(arith, tmp_path / f"unzipped/assignment_77_export/submission_{number}",
+        alone = pipeline.grade(arith, tmp_path / f"unzipped/assignment_77_export/submission_{number}",
                               tmp_path / f"{number}.json", seed=number)  # fmt: skip
         assert rows[f"submission_{number}"]["seed"] == str(number)
         assert without_timing(stored_results(tmp_path / "out", f"submission_{number}")) == without_timing(alone.results)
@@ -375,21 +377,21 @@ def test_grader_errors_are_retried_and_removed_submissions_leave_the_output(arit
     for name in ("one", "two"):
         write_folder(folder / name, solution_files(arith))
     out = tmp_path / "out"
-    real_grade = grading.grade
+    real_grade = pipeline.grade
 
     def failing_for_two(task, path, results_path, **options):
         if path.name == "two":
             raise RuntimeError("the disk is on fire\nsecond line")
         return real_grade(task, path, results_path, **options)
 
-    monkeypatch.setattr(grading, "grade", failing_for_two)
+    monkeypatch.setattr(pipeline, "grade", failing_for_two)
     summary = batch.grade_class(arith, folder, out, jobs=2)
     assert {s["id"]: (s["status"], s["reason"]) for s in summary["submissions"]} == {
         "one": ("graded", ""), "two": ("grader-error", "RuntimeError: the disk is on fire"),
     }  # fmt: skip
     failure = stored_results(out, "two")
     assert failure["score"] == 0 and "could not grade" in failure["output"]
-    monkeypatch.setattr(grading, "grade", real_grade)
+    monkeypatch.setattr(pipeline, "grade", real_grade)
     retried = batch.grade_class(arith, folder, out, jobs=2)
     assert [s["skipped"] for s in retried["submissions"]] == [True, False]
     assert retried["counts"]["graded"] == 2
@@ -507,7 +509,7 @@ def test_the_batch_command_exits_1_on_a_grader_problem(arith, tmp_path, monkeypa
     def broken(task, path, results_path, **options):
         raise RuntimeError("grader bug")
 
-    monkeypatch.setattr(grading, "grade", broken)
+    monkeypatch.setattr(pipeline, "grade", broken)
     result = invoke("batch", str(folder), "--out", str(tmp_path / "out"))
     assert result.exit_code == 1
     assert result.stderr.strip() == "autograder: grader problem with one: RuntimeError: grader bug"

@@ -14,7 +14,10 @@ import nbformat
 import pytest
 from packaging.requirements import Requirement
 
-from autograder import archive, assignment, build, demo, gradescope, handout, stubs
+from autograder.authoring import archive, build, demo, handout
+from autograder.grading import stubs
+from autograder.integrations import gradescope
+from autograder.suite import assignment
 
 FIXTURE = Path(__file__).parent / "fixtures" / "project"
 PROJECT = Path(__file__).parent.parent
@@ -77,7 +80,7 @@ def test_handout_holds_what_students_need(project, tmp_path):
         "arith/tests/public/test_public.py", "arith/conftest.py", "arith/pytest.ini",
         "arith/requirements.txt", "arith/README.md",
     }  # fmt: skip
-    assert {"arith/autograder/plugin.py", "arith/autograder/proxy.py", "arith/autograder/checks/__init__.py"} <= set(
+    assert {"arith/autograder/suite/plugin.py", "arith/autograder/suite/proxy.py", "arith/autograder/suite/checks/__init__.py"} <= set(
         names(zipped)
     )
     assert read(zipped, "arith/arith.py") == (task.template / "arith.py").read_text()
@@ -85,7 +88,7 @@ def test_handout_holds_what_students_need(project, tmp_path):
     for line in ("autograder_modules = arith vectors helpers", "autograder_provided = helpers",
                  "autograder_hidden_points = 11", "testpaths = tests/public"):  # fmt: skip
         assert line in ini.splitlines()
-    assert 'pytest_plugins = ["autograder.plugin"]' in read(zipped, "arith/conftest.py")
+    assert 'pytest_plugins = ["autograder.suite.plugin"]' in read(zipped, "arith/conftest.py")
     notebook = nbformat.reads(read(zipped, "arith/explore.ipynb"), as_version=4)
     code = notebook.cells[1]
     assert code.source == "import arith\narith.add(1, 2)" and code.outputs == [] and code.execution_count is None
@@ -102,7 +105,7 @@ def test_autograder_zip_holds_the_scripts_the_engine_and_the_project(project, tm
     zipped = build.build(arith_of(project), tmp_path).autograder_zip
     listed = set(names(zipped))
     assert {"setup.sh", "run_autograder", "requirements.txt", "engine/pyproject.toml",
-            "engine/autograder/gradescope.py", "assignments/arith/assignment.toml", "assignments/arith/helpers.py",
+            "engine/autograder/integrations/gradescope.py", "assignments/arith/assignment.toml", "assignments/arith/helpers.py",
             "assignments/arith/tests/hidden/test_hidden.py", "assignments/arith/tests/public/test_public.py",
             "solutions/arith/arith.py", "solutions/arith/vectors.py"} <= listed  # fmt: skip
     assert not [n for n in listed if n.startswith(("student_template", "assignments/arith/explore.ipynb"))]

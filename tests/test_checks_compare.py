@@ -7,16 +7,16 @@ import collections
 import numpy as np
 import pytest
 
-from autograder.checks import (
+from autograder.suite.checks import (
     assert_array,
     assert_array_form,
     assert_int_array,
     assert_scalar,
     assert_structure,
 )
-from autograder.checks.diagnosis import SIGN_FLIPPED, TRANSPOSED
-from autograder.codec import Handle
-from autograder.errors import CheckFailure
+from autograder.suite.checks.diagnosis import SIGN_FLIPPED, TRANSPOSED
+from autograder.suite.codec import Handle
+from autograder.suite.errors import CheckFailure
 
 
 class MyArray(np.ndarray):

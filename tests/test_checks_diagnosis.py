@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import diagnose, shape_hint
-from autograder.checks.diagnosis import (
+from autograder.suite.checks import diagnose, shape_hint
+from autograder.suite.checks.diagnosis import (
     ALL_ZERO,
     DIVIDED_BY_BATCH,
     FLOAT32,

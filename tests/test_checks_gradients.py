@@ -9,16 +9,16 @@ import re
 import numpy as np
 import pytest
 
-from autograder.checks import (
+from autograder.suite.checks import (
     assert_unchanged,
     check_gradient,
     check_loss_gradient,
     numerical_vjp,
     sampling,
 )
-from autograder.checks.diagnosis import SIGN_FLIPPED, TIMES_BATCH, TRANSPOSED
-from autograder.checks.gradients import DEFAULT_DIRECTIONS, DEFAULT_SAMPLES, IGNORES_UPSTREAM
-from autograder.errors import CheckFailure
+from autograder.suite.checks.diagnosis import SIGN_FLIPPED, TIMES_BATCH, TRANSPOSED
+from autograder.suite.checks.gradients import DEFAULT_DIRECTIONS, DEFAULT_SAMPLES, IGNORES_UPSTREAM
+from autograder.suite.errors import CheckFailure
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

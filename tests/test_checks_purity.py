@@ -7,8 +7,8 @@ import copy
 import numpy as np
 import pytest
 
-from autograder.checks import Difference, assert_same_bits, assert_unchanged, first_difference
-from autograder.errors import CheckFailure
+from autograder.suite.checks import Difference, assert_same_bits, assert_unchanged, first_difference
+from autograder.suite.errors import CheckFailure
 
 
 def failure_message(check, *args, **kwargs) -> str:

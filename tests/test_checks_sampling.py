@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import sampling
+from autograder.suite.checks import sampling
 
 
 def test_normal_is_seeded_float64_with_the_given_scale():

@@ -12,11 +12,11 @@ import struct
 import numpy as np
 import pytest
 
-from autograder.codec import (
+from autograder.suite.codec import (
     DTYPES, MAX_DEPTH, CodecError, FunctionRef, Handle, HandleTracker, MessageReader, convert,
     decode, encode, encode_bytes, plain_kind, read_message, reference_or_reject, write_message,
 )
-from autograder.worker import HandleTable
+from autograder.suite.runtime import HandleTable
 
 
 def round_trip(value, **options):

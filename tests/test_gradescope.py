@@ -15,8 +15,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from autograder import assignment, build, gradescope, grading, intake, results, stubs
-from autograder.archive import folder_files
+from autograder.authoring import build
+from autograder.grading import pipeline, intake, results, stubs
+from autograder.integrations import gradescope
+from autograder.suite import assignment
+from autograder.authoring.archive import folder_files
 
 FIXTURE = Path(__file__).parent / "fixtures" / "project"
 PROJECT = Path(__file__).parent.parent
@@ -197,7 +200,7 @@ def test_missing_metadata_grades_with_the_seed_of_the_files(arith, root):
     done, written = run_autograder(root)
     assert done.returncode == 0, done.stdout + done.stderr
     assert written["score"] == FULL
-    expected = grading.default_seed(intake.collect(root / "submission", arith))
+    expected = pipeline.default_seed(intake.collect(root / "submission", arith))
     assert written["extra_data"]["seed"] == expected and "derived from the submitted files" in done.stdout
 
 

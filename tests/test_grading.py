@@ -12,7 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from autograder import assignment, grading, results, stubs
+from autograder.grading import pipeline, results, stubs
+from autograder.suite import assignment
 
 FIXTURE = Path(__file__).parent / "fixtures" / "project"
 SCHEMA = json.loads(results.SCHEMA.read_text())
@@ -36,9 +37,9 @@ def submission(tmp_path: Path, task: assignment.Assignment, **appended: str) -> 
     return folder
 
 
-def run(arith, folder: Path, tmp_path: Path) -> grading.Grade:
+def run(arith, folder: Path, tmp_path: Path) -> pipeline.Grade:
     started = time.perf_counter()
-    outcome = grading.grade(arith, folder, tmp_path / "results.json", seed=7)
+    outcome = pipeline.grade(arith, folder, tmp_path / "results.json", seed=7)
     assert time.perf_counter() - started < 60, "grading must finish in bounded time"
     written = json.loads((tmp_path / "results.json").read_text())
     assert written == outcome.results
@@ -46,18 +47,18 @@ def run(arith, folder: Path, tmp_path: Path) -> grading.Grade:
     return outcome
 
 
-def scores(outcome: grading.Grade) -> dict[str, float]:
+def scores(outcome: pipeline.Grade) -> dict[str, float]:
     return {t["name"]: t["score"] for t in outcome.results["tests"]}
 
 
-def output_of(outcome: grading.Grade, name: str) -> str:
+def output_of(outcome: pipeline.Grade, name: str) -> str:
     return next(t["output"] for t in outcome.results["tests"] if t["name"] == name)
 
 
 ADD_TESTS = {"add: small integers", "add: random floats"}
 
 
-def assert_only_add_lost(outcome: grading.Grade) -> None:
+def assert_only_add_lost(outcome: pipeline.Grade) -> None:
     """The add tests earned nothing; every other test earned its points."""
     assert outcome.problems == []
     for test in outcome.results["tests"]:
@@ -341,14 +342,14 @@ def test_skipped(student):
 
 def test_ended_within_notices_the_end_at_once_and_reports_a_process_still_running(monkeypatch):
     quick = subprocess.Popen([sys.executable, "-c", "pass"])
-    assert grading.ended_within(quick, 30.0) and quick.wait() == 0
+    assert pipeline.ended_within(quick, 30.0) and quick.wait() == 0
     slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        assert not grading.ended_within(slow, 0.2)
-        monkeypatch.delattr(grading.os, "pidfd_open", raising=False)  # where there is no pidfd: polling
-        assert not grading.ended_within(slow, 0.2)
+        assert not pipeline.ended_within(slow, 0.2)
+        monkeypatch.delattr(pipeline.os, "pidfd_open", raising=False)  # where there is no pidfd: polling
+        assert not pipeline.ended_within(slow, 0.2)
     finally:
         slow.kill()
         slow.wait()
     quick = subprocess.Popen([sys.executable, "-c", "pass"])
-    assert grading.ended_within(quick, 30.0)
+    assert pipeline.ended_within(quick, 30.0)

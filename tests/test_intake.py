@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import assignment
-from autograder.intake import MAX_FILE_BYTES, IntakeError, collect
+from autograder.suite import assignment
+from autograder.grading.intake import MAX_FILE_BYTES, IntakeError, collect
 
 FIXTURE = Path(__file__).parent / "fixtures" / "project"
 

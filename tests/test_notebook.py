@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.stubs import generate_template
+from autograder.grading.stubs import generate_template
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDOUT = ROOT / "assignments" / "backprop"

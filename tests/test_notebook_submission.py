@@ -14,10 +14,12 @@ import pytest
 from click.testing import CliRunner
 from nbformat import v4
 
-from autograder import assignment, grading, roster
+from autograder.classroom import roster
+from autograder.grading import pipeline
+from autograder.suite import assignment
 from autograder.cli import cli
-from autograder.intake import MAX_FILE_BYTES, IntakeError, collect
-from autograder.notebook_submission import extract
+from autograder.grading.intake import MAX_FILE_BYTES, IntakeError, collect
+from autograder.grading.notebook_submission import extract
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "project"
@@ -54,13 +56,13 @@ def notebook(*cells: str, handout: nbformat.NotebookNode | None = None) -> bytes
     return nbformat.writes(nb).encode()
 
 
-def grade_notebook(task, content: bytes, tmp_path: Path, name: str = "homework.ipynb") -> grading.Grade:
+def grade_notebook(task, content: bytes, tmp_path: Path, name: str = "homework.ipynb") -> pipeline.Grade:
     path = tmp_path / name
     path.write_bytes(content)
-    return grading.grade(task, path, tmp_path / "results.json", seed=7)
+    return pipeline.grade(task, path, tmp_path / "results.json", seed=7)
 
 
-def scores(outcome: grading.Grade) -> dict[str, float]:
+def scores(outcome: pipeline.Grade) -> dict[str, float]:
     return {t["name"]: t["score"] for t in outcome.results["tests"]}
 
 
@@ -73,7 +75,7 @@ def test_a_notebook_with_every_function_grades_like_the_reference(arith, tmp_pat
         "print(add(2, 3))\nplt.plot([1, 2], [add(1, 1), 3])\nplt.show()",
         "\n\n".join(functions[name] for name in ("double", "scaler", "apply_scaler")),
     )
-    reference = grading.grade(arith, arith.solution, tmp_path / "reference.json", seed=7)
+    reference = pipeline.grade(arith, arith.solution, tmp_path / "reference.json", seed=7)
     outcome = grade_notebook(arith, content, tmp_path)
     assert outcome.problems == []
     assert outcome.results["score"] == FULL
@@ -247,7 +249,7 @@ def test_a_notebook_in_a_zip_stands_in_for_missing_py_files(arith, tmp_path):
         "Graded the functions defined in the notebook `hw/homework.ipynb` (the notebook itself was not run)."
     )
     assert sub.ignored == ["hw/old/draft.ipynb (the notebook hw/homework.ipynb was read)"]
-    outcome = grading.grade(arith, archive, tmp_path / "results.json", seed=7)
+    outcome = pipeline.grade(arith, archive, tmp_path / "results.json", seed=7)
     assert {t["name"] for t in outcome.results["tests"] if t["score"] == t["max_score"]} >= {"add: small integers"}
 
 
@@ -260,7 +262,7 @@ def test_py_files_win_over_a_notebook(arith, tmp_path):
 
 
 def test_an_oversized_notebook_in_a_folder_is_ignored(arith, tmp_path, monkeypatch):
-    monkeypatch.setattr("autograder.notebook_submission.MAX_NOTEBOOK_BYTES", 100)
+    monkeypatch.setattr("autograder.grading.notebook_submission.MAX_NOTEBOOK_BYTES", 100)
     (tmp_path / "homework.ipynb").write_bytes(notebook("def add(a, b):\n    return a + b"))
     sub = collect(tmp_path, arith)
     assert sub.files == {} and sub.ignored == ["homework.ipynb (larger than 0 MB)"]

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from autograder import assignment, grading, otter_format, results
+from autograder.grading import pipeline, results
+from autograder.integrations import otter_format
+from autograder.suite import assignment
 from autograder.cli import cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "project"
@@ -53,7 +55,7 @@ def graded(arith, tmp_path_factory):
         "buggy": submission(base / "buggy", arith, arith=BUGGY_ADD),
         "partial": submission(base / "partial", arith, arith=BUGGY_ADD, vectors=DOUBLE_WRONG_FOR_LONG_VECTORS),
     }
-    return {name: grading.grade(arith, path, base / f"{name}.json", seed=3).results for name, path in cases.items()}
+    return {name: pipeline.grade(arith, path, base / f"{name}.json", seed=3).results for name, path in cases.items()}
 
 
 def ottr_equivalent(ours: dict, otter) -> dict:

@@ -27,8 +27,8 @@ import submissions
 import suite_items
 import tampering
 
-from autograder import assignment as assignments
-from autograder import grading
+from autograder.suite import assignment as assignments
+from autograder.grading import pipeline
 
 TASK = assignments.load("backprop", ROOT)
 
@@ -40,7 +40,7 @@ def trick(tampering_id: str) -> tampering.Tampering:
 @pytest.fixture(scope="module")
 def manifest() -> list:
     """The tests and points of ``autograder grade``."""
-    return grading.collect_manifest(TASK)
+    return pipeline.collect_manifest(TASK)
 
 
 @pytest.fixture(scope="module")

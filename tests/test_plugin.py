@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from autograder.plugin import assertion_message
+from autograder.suite.plugin import assertion_message
 
 STUDENT = """
 def add(a, b):

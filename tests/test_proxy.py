@@ -8,9 +8,10 @@ import sys
 import numpy as np
 import pytest
 
-from autograder.codec import FunctionRef, Handle
-from autograder.errors import StudentError
-from autograder.proxy import LocalStudent, RemoteStudent
+from autograder.suite.codec import FunctionRef, Handle
+from autograder.suite.errors import StudentError
+from autograder.grading.test_runner import RemoteStudent
+from autograder.suite.proxy import LocalStudent
 from test_worker import HOSTILE_SOURCE, STUDENT_SOURCES, make_worker, raises, write_modules
 
 MODULES = ["activations", "layers", "network", "optim", "data", "returns", "broken_syntax", "broken_name",

@@ -20,13 +20,15 @@ import pytest
 from click.testing import CliRunner
 
 import autograder
-from autograder import __version__, charts, gradebook, report, results
-from autograder.checks import compare, diagnosis
+from autograder import __version__
+from autograder.classroom import charts, gradebook, report
+from autograder.grading import results
+from autograder.suite.checks import compare, diagnosis
 from autograder.cli import cli
-from autograder.errors import CheckFailure
-from autograder.gradebook import GRADED, GRADER_ERROR, UNUSABLE, Record
-from autograder.records import ManifestEntry, Verdict
-from autograder.roster import Submitter
+from autograder.suite.errors import CheckFailure
+from autograder.classroom.gradebook import GRADED, GRADER_ERROR, UNUSABLE, Record
+from autograder.suite.protocol import ManifestEntry, Verdict
+from autograder.classroom.roster import Submitter
 
 FIXTURE = Path(__file__).parent / "fixtures" / "project"
 FORWARD, BACKWARD, LOSS = "1.1 affine: forward", "1.2 affine: backward", "2.1 softmax loss"
@@ -465,7 +467,7 @@ def test_the_report_command_refuses_what_is_not_a_batch_output(small_report, tmp
 def test_without_matplotlib_the_report_command_says_how_to_install_it(small_report, monkeypatch):
     out, _ = small_report
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # "import matplotlib" raises ImportError
-    monkeypatch.delitem(sys.modules, "autograder.charts")
+    monkeypatch.delitem(sys.modules, "autograder.classroom.charts")
     monkeypatch.delattr(autograder, "charts")
     result = invoke("report", str(out))
     assert result.exit_code == 2

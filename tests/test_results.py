@@ -5,8 +5,8 @@ import json
 import jsonschema
 import pytest
 
-from autograder import results
-from autograder.records import ManifestEntry, Verdict
+from autograder.grading import results
+from autograder.suite.protocol import ManifestEntry, Verdict
 
 SCHEMA = json.loads(results.SCHEMA.read_text())
 

@@ -1,4 +1,4 @@
-"""Stub generation from solution markers: ``autograder.stubs``."""
+"""Stub generation from solution markers: ``autograder.grading.stubs``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.stubs import (
+from autograder.grading.stubs import (
     MarkerError,
     generate_template,
     make_stub,

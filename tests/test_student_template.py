@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.assignment import Assignment, list_assignments, load
-from autograder.stubs import BEGIN_MARKER, END_MARKER, solution_functions, template_differences
+from autograder.suite.assignment import Assignment, list_assignments, load
+from autograder.grading.stubs import BEGIN_MARKER, END_MARKER, solution_functions, template_differences
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = list_assignments(ROOT)

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from autograder.variants import Variant, VariantError, apply, discover, materialise, read_overrides
+from autograder.authoring.variants import Variant, VariantError, apply, discover, materialise, read_overrides
 
 SOLUTION = textwrap.dedent('''\
     """Module doc."""

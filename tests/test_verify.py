@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import assignment, stubs, verification
+from autograder.authoring import verification
+from autograder.grading import stubs
+from autograder.suite import assignment
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "project"

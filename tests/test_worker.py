@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import sandbox
-from autograder.assignment import Limits
-from autograder.codec import CodecError, FunctionRef, Handle
-from autograder.errors import StudentError
-from autograder.sandbox import OutputBuffer, SandboxConfig, SandboxError, Worker, check_hidden_paths
-from autograder.uids import UidLease, kill_all, prepare_scratch, processes_of
+from autograder.sandbox import worker_process
+from autograder.suite.assignment import Limits
+from autograder.suite.codec import CodecError, FunctionRef, Handle
+from autograder.suite.errors import StudentError
+from autograder.sandbox.worker_process import OutputBuffer, SandboxConfig, SandboxError, Worker, check_hidden_paths
+from autograder.sandbox.uids import UidLease, kill_all, prepare_scratch, processes_of
 
 ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not ROOT, reason="needs root (dedicated uid, mount namespace)")
@@ -236,7 +236,7 @@ def forge_reply():
 
 
 def forge_message(value):
-    from autograder.codec import encode, write_message
+    from autograder.suite.codec import encode, write_message
 
     write_message(int(sys.argv[sys.argv.index("--reply-fd") + 1]), encode(value))
     time.sleep(5)
@@ -909,7 +909,7 @@ def test_without_mount_namespaces_readable_hidden_paths_are_refused(open_base, u
     def no_namespaces(*paths):
         raise OSError(1, "Operation not permitted")
 
-    monkeypatch.setattr(sandbox, "isolate_mounts", no_namespaces)
+    monkeypatch.setattr(worker_process, "isolate_mounts", no_namespaces)
     hidden = open_base / "results"
     hidden.mkdir(mode=0o755)
     (hidden / "results.json").write_text("SECRET")
