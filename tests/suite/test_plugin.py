@@ -100,3 +100,48 @@ def test_unknown_markers_are_errors_under_strict_markers(pytester):
 )
 def test_assertion_messages_drop_pytest_introspection(text, expected):
     assert assertion_message(text) == expected
+
+
+FAILING_STUDENT = """
+def helper(x):
+    return x["missing"]
+
+def broken(x):
+    return helper(x)
+"""
+
+FAILING_SUITE = """
+import pytest
+from autograder.suite.checks import assert_scalar
+
+@pytest.mark.points(1)
+def test_student_raises(student):
+    student.calc.broken({})
+
+@pytest.mark.points(1)
+def test_check_fails(student):
+    assert_scalar(student.calc.add(1.0, 1.0), 3.0, what="add(1, 1)")
+"""
+
+
+@pytest.mark.parametrize("test, shown", [
+    ("test_student_raises", ["*def broken(x):*", "*return helper(x)*", "calc.py:11*", "*def helper(x):*",
+                             "*KeyError: 'missing'*", "*student.calc.broken({})*", "*broken raised KeyError*"]),
+    ("test_check_fails", ["*assert_scalar(student.calc.add(1.0, 1.0), 3.0*", "*CheckFailure*add(1, 1)*"]),
+])
+def test_local_failures_show_the_students_lines_and_no_engine_frame(handout, test, shown):
+    handout.makepyfile(calc=STUDENT + FAILING_STUDENT, test_failing=FAILING_SUITE)
+    result = handout.runpytest_subprocess(f"test_failing.py::{test}", "--tb=long")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(shown)
+    engine_frames = [line for line in result.outlines if "autograder/" in line or "autograder\\" in line]
+    assert engine_frames == []
+
+
+def test_a_grader_error_run_locally_keeps_the_engine_frames(handout):
+    """An engine bug (not the student's fault) is reported with its frames, for the instructor."""
+    handout.makepyfile(test_engine="import pytest\n\n@pytest.mark.points(1)\ndef test_engine(student):\n"
+                                   "    student.calc.add.map([1])\n")
+    result = handout.runpytest_subprocess("test_engine.py", "--tb=long")
+    result.assert_outcomes(failed=1)
+    assert any("autograder/suite/proxy.py" in line for line in result.outlines)

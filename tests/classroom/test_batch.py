@@ -18,7 +18,7 @@ from autograder.grading import pipeline
 from autograder.suite import assignment
 from autograder.cli import cli
 
-FIXTURE = Path(__file__).parent / "fixtures" / "project"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
 FULL = 14.0
 BUGGY_ADD = "\ndef add(a, b):\n    return a - b\n"
 METADATA = """\

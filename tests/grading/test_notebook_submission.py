@@ -21,8 +21,8 @@ from autograder.cli import cli
 from autograder.grading.intake import MAX_FILE_BYTES, IntakeError, collect
 from autograder.grading.notebook_submission import extract
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURE = Path(__file__).parent / "fixtures" / "project"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
 FULL = 14.0
 APPLY_TWICE_TESTS = {"apply_twice: with a provided function"}
 

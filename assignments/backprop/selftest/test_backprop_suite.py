@@ -20,7 +20,7 @@ from autograder.authoring import variants
 from autograder.grading import pipeline
 from autograder.suite import assignment
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 BACKPROP = assignment.load("backprop", ROOT)
 SEEDS = (0, 1, 7, 2024, 99991)
 MODULE_POINTS = {"activations": 30, "layers": 15, "network": 30, "optim": 15, "gradcheck": 10}

@@ -14,7 +14,7 @@ import pytest
 from autograder.suite.assignment import Assignment, list_assignments, load
 from autograder.grading.stubs import BEGIN_MARKER, END_MARKER, solution_functions, template_differences
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 ASSIGNMENTS = list_assignments(ROOT)
 
 BACKPROP_CONTRACT = {

@@ -21,8 +21,8 @@ from autograder.integrations import gradescope
 from autograder.suite import assignment
 from autograder.authoring.archive import folder_files
 
-FIXTURE = Path(__file__).parent / "fixtures" / "project"
-PROJECT = Path(__file__).parent.parent
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
+PROJECT = Path(__file__).parents[2]
 SCHEMA = json.loads(results.SCHEMA.read_text())
 FULL = 14.0
 ADD_POINTS = 4.0

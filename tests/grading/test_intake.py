@@ -10,7 +10,7 @@ import pytest
 from autograder.suite import assignment
 from autograder.grading.intake import MAX_FILE_BYTES, IntakeError, collect
 
-FIXTURE = Path(__file__).parent / "fixtures" / "project"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from autograder.integrations import otter_format
 from autograder.suite import assignment
 from autograder.cli import cli
 
-FIXTURE = Path(__file__).parent / "fixtures" / "project"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
 OTTER_MISSING = "otter-grader is not installed: pip install -e '.[otter]' (the dev extra includes it)"
 QUESTIONS = ["hidden/test_hidden", "public/test_public"]
 BUGGY_ADD = "\n\ndef add(a, b):\n    return a - b\n"

@@ -15,7 +15,7 @@ import pytest
 from autograder.grading import pipeline, results, stubs
 from autograder.suite import assignment
 
-FIXTURE = Path(__file__).parent / "fixtures" / "project"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
 SCHEMA = json.loads(results.SCHEMA.read_text())
 FULL = 14.0
 AS_ROOT = os.geteuid() == 0

@@ -13,8 +13,8 @@ from autograder.authoring import verification
 from autograder.grading import stubs
 from autograder.suite import assignment
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = Path(__file__).parent / "fixtures" / "project"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
 
 
 def verify(*args: str, project: Path) -> subprocess.CompletedProcess:

@@ -28,7 +28,7 @@ import pytest
 
 from autograder.authoring import variants
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 SOLUTION = ROOT / "solutions" / "backprop"
 ASSIGNMENT = ROOT / "assignments" / "backprop"
 MODULE_NAMES = ("activations", "layers", "network", "optim", "gradcheck")

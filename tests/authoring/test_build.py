@@ -19,8 +19,8 @@ from autograder.grading import stubs
 from autograder.integrations import gradescope
 from autograder.suite import assignment
 
-FIXTURE = Path(__file__).parent / "fixtures" / "project"
-PROJECT = Path(__file__).parent.parent
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
+PROJECT = Path(__file__).parents[2]
 ARITH_FILES = {"arith.py", "vectors.py"}
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-DATA_FILE = Path(__file__).resolve().parent.parent / "assignments" / "backprop" / "data.py"
+DATA_FILE = Path(__file__).resolve().parents[3] / "assignments" / "backprop" / "data.py"
 
 
 def load_data_module():

@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-SOLUTION = Path(__file__).resolve().parent.parent / "solutions" / "backprop"
+SOLUTION = Path(__file__).resolve().parents[3] / "solutions" / "backprop"
 MODULE_NAMES = ("activations", "layers", "network", "optim", "gradcheck")
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from autograder.grading.stubs import generate_template
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 HANDOUT = ROOT / "assignments" / "backprop"
 NOTEBOOK = HANDOUT / "backprop.ipynb"
 SOLUTION = ROOT / "solutions" / "backprop"

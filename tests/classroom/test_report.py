@@ -30,7 +30,7 @@ from autograder.classroom.gradebook import GRADED, GRADER_ERROR, UNUSABLE, Recor
 from autograder.suite.protocol import ManifestEntry, Verdict
 from autograder.classroom.roster import Submitter
 
-FIXTURE = Path(__file__).parent / "fixtures" / "project"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
 FORWARD, BACKWARD, LOSS = "1.1 affine: forward", "1.2 affine: backward", "2.1 softmax loss"
 MANIFEST = [
     ManifestEntry("public/test_layers.py::test_forward", "affine: forward", "1.1", 2.0, "visible"),
