@@ -108,9 +108,7 @@ def suite_digest(assignment: Assignment) -> str:
 
 def fingerprint(suite: str, seed: int | None, submission: Submission) -> str:
     """A digest of everything a grade depends on (see the module doc)."""
-    digest = hashlib.sha256(f"{__version__}\0{suite}\0{seed}\0".encode())
-    for name in sorted(submission.files):
-        digest.update(name.encode() + b"\0" + submission.files[name] + b"\0")
+    digest = submission.digest_files(hashlib.sha256(f"{__version__}\0{suite}\0{seed}\0".encode()))
     for note in submission.ignored:
         digest.update(note.encode() + b"\0")
     return digest.hexdigest()

@@ -14,6 +14,7 @@ assignment is there, the ``.py`` files win and notebooks are listed as ignored.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import zipfile
@@ -51,6 +52,13 @@ class Submission:
     notes: list[str] = field(default_factory=list)
     """Student-facing Markdown lines on how the files were obtained, e.g. which functions were
     found in a notebook and where."""
+
+    def digest_files(self, digest: hashlib._Hash) -> hashlib._Hash:
+        """``digest`` (e.g. ``hashlib.sha256()``) updated with the files taken, name and content, in
+        name order: what a grade's seed and a batch's fingerprint are derived from."""
+        for name in sorted(self.files):
+            digest.update(name.encode() + b"\0" + self.files[name] + b"\0")
+        return digest
 
 
 def syntax_error(name: str, source: bytes) -> str | None:
