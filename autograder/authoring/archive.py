@@ -6,10 +6,12 @@ executables), and are compressed with a fixed level; folders are implied by the 
 
 from __future__ import annotations
 
-import os
+import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from autograder.grading.atomic import write_atomically
 
 TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 """The earliest time a zip entry can hold."""
@@ -42,8 +44,8 @@ class Archive:
 
     def write(self, path: Path) -> None:
         """Write the zip atomically (a reader never sees a half-written file)."""
-        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        with zipfile.ZipFile(partial, "w") as archive:
+        content = io.BytesIO()
+        with zipfile.ZipFile(content, "w") as archive:
             for name in sorted(self.files):
                 info = zipfile.ZipInfo(name, date_time=TIMESTAMP)
                 info.create_system = _UNIX
@@ -51,7 +53,7 @@ class Archive:
                 info.external_attr = (_REGULAR_FILE | mode) << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, self.files[name], compresslevel=9)
-        os.replace(partial, path)
+        write_atomically(path, content.getvalue())
 
 
 def folder_files(folder: Path) -> dict[str, bytes]:

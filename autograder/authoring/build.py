@@ -24,7 +24,6 @@ from autograder.integrations import gradescope
 from autograder.authoring.archive import Archive
 from autograder.suite.assignment import Assignment
 
-DEFAULT_OUT = Path("dist")
 HANDOUT_ZIP = "student.zip"
 AUTOGRADER_ZIP = "autograder.zip"
 
@@ -84,7 +83,7 @@ def archives(assignment: Assignment) -> Archives:
     return Archives(student=student, grader=grader, points=points)
 
 
-def build(assignment: Assignment, out_dir: Path = DEFAULT_OUT, *, seed: int = 0, jobs: int = 2, progress=None) -> Built:
+def build(assignment: Assignment, out_dir: Path, *, seed: int = 0, jobs: int = 2, progress=None) -> Built:
     """Regenerate the template, verify the suites (``seed``, ``jobs`` and ``progress`` go to
     ``verification.verify``), then write ``out_dir/NAME/student.zip`` and
     ``out_dir/NAME/autograder.zip``. Raises ``BuildError``, having written no zip."""

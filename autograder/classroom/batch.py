@@ -46,7 +46,6 @@ from autograder.suite.assignment import Assignment
 from autograder.classroom.gradebook import GRADED, GRADER_ERROR, UNUSABLE, Record
 from autograder.grading.intake import IntakeError, Submission
 
-DEFAULT_OUT = Path("batch-out")
 UNHASHED_FOLDERS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 
 
@@ -199,7 +198,7 @@ class BatchJob:
 def grade_class(
     assignment: Assignment,
     path: Path,
-    out: Path = DEFAULT_OUT,
+    out: Path,
     *,
     jobs: int | None = None,
     force: bool = False,

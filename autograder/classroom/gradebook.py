@@ -44,13 +44,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from autograder.classroom.roster import Submitter
+from autograder.grading.atomic import write_atomically
 
 GRADED, UNUSABLE, GRADER_ERROR = "graded", "unusable", "grader-error"
 STATUSES = (GRADED, UNUSABLE, GRADER_ERROR)
@@ -88,14 +88,6 @@ class Record:
     def from_json(cls, data: dict) -> Record:
         people = [Submitter(**person) for person in data.get("submitters", [])]
         return cls(**{**data, "submitters": people})
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a partial file renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
 
 
 def write_json(path: Path, data: dict) -> None:

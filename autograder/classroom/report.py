@@ -29,6 +29,7 @@ from pathlib import Path
 from autograder import __version__
 from autograder.classroom import gradebook
 from autograder.grading import results
+from autograder.grading.atomic import write_atomically
 from autograder.suite.checks import diagnosis
 from autograder.suite.checks.messages import LIKELY_CAUSE
 from autograder.classroom.gradebook import GRADED, GRADER_ERROR, UNUSABLE, GradebookError
@@ -151,7 +152,7 @@ def write_report(out_dir: Path) -> Path:
         else:  # not drawn for this batch: a chart of an earlier report would tell a wrong story
             (chart_folder / name).unlink(missing_ok=True)
     page = out_dir / PAGE
-    gradebook.write_atomically(page, render_page(summary, mistakes, charts))
+    write_atomically(page, render_page(summary, mistakes, charts))
     return page
 
 

@@ -8,11 +8,11 @@ without a verdict (a crash of the runner, a time-out of the whole run, a collect
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 from autograder import __version__
+from autograder.grading.atomic import write_atomically
 from autograder.suite.protocol import ManifestEntry, Verdict
 
 OUTPUT_FORMAT = "md"
@@ -121,7 +121,4 @@ def grader_failure(reason: str, *, execution_time: float, extra: dict) -> dict:
 
 def write(path: Path, results: dict) -> None:
     """Write ``results`` to ``path`` atomically (a reader never sees a half-written file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_text(json.dumps(results, indent=1, allow_nan=False) + "\n")
-    os.replace(partial, path)
+    write_atomically(path, json.dumps(results, indent=1, allow_nan=False) + "\n")

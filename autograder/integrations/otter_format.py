@@ -29,6 +29,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from autograder.classroom import gradebook
+from autograder.grading.atomic import write_atomically
 from autograder.suite.assignment import Assignment
 
 OTTER_VERSION = "7.0.0"
@@ -158,5 +159,5 @@ def write_final_grades(out: Path, summary: dict) -> Path:
     ``summary`` (see ``autograder.classroom.gradebook``): one row per submission, ``file`` being its id."""
     entries = [(s["id"], gradebook.read_results(out, s["id"]) or s["reason"]) for s in summary["submissions"]]
     path = out / FINAL_GRADES
-    gradebook.write_atomically(path, final_grades_csv(entries))
+    write_atomically(path, final_grades_csv(entries))
     return path

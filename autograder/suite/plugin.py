@@ -269,10 +269,12 @@ def without_engine_frames(error: BaseException) -> None:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item):
-    """A student's failure, run locally, shows no engine frame (``describe_failure`` says whose
-    fault a failure is); a grader error keeps them, for its report."""
+    """A failure of the student's making in a local test of student code (one that uses the
+    ``student`` fixture) shows no engine frame (``describe_failure`` says whose fault a failure
+    is); a grader error keeps them, for its report."""
     outcome = yield
-    if outcome.excinfo is None or item.config.stash.get(RUN_KEY, None) is not None:
+    local = item.config.stash.get(RUN_KEY, None) is None and "student" in getattr(item, "fixturenames", ())
+    if outcome.excinfo is None or not local:
         return
     excinfo = pytest.ExceptionInfo.from_exc_info(outcome.excinfo)
     if not describe_failure(excinfo)[1]:

@@ -468,7 +468,7 @@ def test_without_matplotlib_the_report_command_says_how_to_install_it(small_repo
     out, _ = small_report
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # "import matplotlib" raises ImportError
     monkeypatch.delitem(sys.modules, "autograder.classroom.charts")
-    monkeypatch.delattr(autograder, "charts")
+    monkeypatch.delattr(autograder.classroom, "charts")
     result = invoke("report", str(out))
     assert result.exit_code == 2
     assert "pip install 'autograder[report]'" in result.stderr and result.stderr.count("\n") == 1
