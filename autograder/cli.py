@@ -12,9 +12,13 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from autograder import __version__, assignment, console, grading, isolation, results, stubs, verification
-from autograder.errors import SandboxError
-from autograder.intake import IntakeError
+from autograder import __version__, console
+from autograder.authoring import verification
+from autograder.grading import pipeline, results, stubs
+from autograder.sandbox import isolation
+from autograder.suite import assignment
+from autograder.suite.errors import SandboxError
+from autograder.grading.intake import IntakeError
 
 # The commands other than grade import what they need when they run, so that grading one
 # submission does not pay for loading the batch, report and build machinery.
@@ -44,7 +48,7 @@ def check_setup(chosen: assignment.Assignment) -> None:
     """Before grading many submissions: stop with the setup problem, said once in one line, or
     warn once that student code is not confined."""
     try:
-        confinement = grading.check_setup(chosen)
+        confinement = pipeline.check_setup(chosen)
     except SandboxError as err:
         fail(f"cannot grade: {err}", GRADER_ERROR)
     warn_if_unconfined(confinement)
@@ -52,7 +56,7 @@ def check_setup(chosen: assignment.Assignment) -> None:
 
 def require_otter() -> None:
     """Stop with a one-line message saying how to install otter-grader when it is missing."""
-    from autograder import otter_format
+    from autograder.integrations import otter_format
 
     try:
         otter_format.otter()
@@ -100,11 +104,11 @@ def grade(path: Path, name: str | None, results_path: Path, seed: int | None, re
     except SandboxError:  # said by the grade itself, in results.json too
         pass
     try:
-        outcome = grading.grade(chosen, path, results_path, seed=seed)
+        outcome = pipeline.grade(chosen, path, results_path, seed=seed)
     except IntakeError as err:
         fail(str(err))
     if results_format == "otter":
-        from autograder import otter_format
+        from autograder.integrations import otter_format
 
         config = otter_format.autograder_config(chosen)
         results.write(results_path, otter_format.gradescope_dict(outcome.results, config))
@@ -178,8 +182,9 @@ def batch_command(
         BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
     )  # fmt: skip
 
-    from autograder import batch, gradebook, otter_format, report
-    from autograder.roster import RosterError
+    from autograder.classroom import batch, gradebook, report
+    from autograder.integrations import otter_format
+    from autograder.classroom.roster import RosterError
 
     chosen = load_assignment(name)
     if results_format == "otter":
@@ -230,7 +235,7 @@ def batch_command(
               help="Folder for the merged gradebook, summary and results.")  # fmt: skip
 def merge_command(shards: tuple[Path, ...], out_dir: Path) -> None:
     """Combine the output folders of every shard of a batch (autograder batch --shard I/N) into one."""
-    from autograder import gradebook, merge
+    from autograder.classroom import gradebook, merge
 
     try:
         summary = merge.merge(list(shards), out_dir)
@@ -244,7 +249,7 @@ def merge_command(shards: tuple[Path, ...], out_dir: Path) -> None:
 def report_command(out_dir: Path) -> None:
     """Write DIR/report.html (charts also in DIR/report/) for DIR, an output folder of autograder
     batch or merge: scores, pass rates, diagnosed mistakes, grading times, submissions not graded."""
-    from autograder import gradebook, report
+    from autograder.classroom import gradebook, report
 
     try:
         page = report.write_report(out_dir)
@@ -256,7 +261,7 @@ def report_command(out_dir: Path) -> None:
 def build_verified(chosen: assignment.Assignment, out_dir: Path, seed: int, jobs: int, out: Console):
     """``build.build`` with a progress line; on a ``BuildError``, the verification table, the
     failing cases on stderr, and exit 1."""
-    from autograder import build
+    from autograder.authoring import build
 
     check_setup(chosen)
     total, done = len(verification.cases(chosen)), 0
@@ -300,7 +305,7 @@ def build_command(name: str | None, out_dir: Path, seed: int, jobs: int) -> None
 def demo_command(name: str | None, out_dir: Path, jobs: int) -> None:
     """The whole story in one command: build the assignment (verification included), then grade
     the reference solution, the blank template and a buggy submission."""
-    from autograder import demo
+    from autograder.authoring import demo
 
     chosen = load_assignment(name)
     out = Console()

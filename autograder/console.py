@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from autograder.verification import EXPECTATIONS, mutation_score
+from autograder.authoring.verification import EXPECTATIONS, mutation_score
 
 STATUS_STYLE = {"passed": "green", "failed": "red"}
 

@@ -4,7 +4,7 @@ Builds a class of N submissions of an assignment (default: ``backprop``, 200):
 
 - correct: the reference solution, each copy with its own comment (so every submission differs);
 - buggy: the assignment's mutants (``assignments/NAME/mutants``, materialised with
-  ``autograder.variants``), in turn;
+  ``autograder.authoring.variants``), in turn;
 - broken: a syntax error, a missing file, a crash (a function that kills its process) and an
   infinite loop (a function that never returns: each call of it waits out the per-call limit).
 
@@ -27,8 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import assignment, batch, variants
-from autograder.assignment import Assignment
+from autograder.authoring import variants
+from autograder.classroom import batch
+from autograder.suite import assignment
+from autograder.suite.assignment import Assignment
 
 SHARES = {"infinite loop": 0.01, "crash": 0.04, "syntax error": 0.04, "missing file": 0.04, "buggy": 0.40}
 """Share of each kind of submission; the rest are correct."""

@@ -4,7 +4,7 @@ The function is an affine layer ``f(x, W, b) = x @ W.T + b`` with a batch of N =
 W (M, D), b (M,), checked with a random upstream gradient. For each size it prints the function
 evaluations and seconds of
 
-- the default check of ``autograder.checks.check_gradient`` (every entry up to 400 entries, else
+- the default check of ``autograder.suite.checks.check_gradient`` (every entry up to 400 entries, else
   4 random directions + 8 sampled entries, per tensor), for x, W and b;
 - a full check (every entry) of x, W and b when its estimated time fits the budget; otherwise of
   W only, measured when that fits the budget, else extrapolated from a timed run over a sample
@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from autograder.checks import check_gradient, numerical_vjp
+from autograder.suite.checks import check_gradient, numerical_vjp
 
 BATCH = 64
 NAMES = ("x", "W", "b")

@@ -31,7 +31,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import assignment, gradescope
+from autograder.integrations import gradescope
+from autograder.suite import assignment
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PERIOD_US = 100_000

@@ -25,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from autograder.assignment import Limits
-from autograder.proxy import LocalStudent, RemoteStudent
-from autograder.sandbox import SandboxConfig, Worker
+from autograder.suite.assignment import Limits
+from autograder.grading.test_runner import RemoteStudent
+from autograder.suite.proxy import LocalStudent
+from autograder.sandbox.worker_process import SandboxConfig, Worker
 
 SOURCE = "def identity(x):\n    return x\n"
 MAP_CALLS = 100

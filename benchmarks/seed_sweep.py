@@ -17,13 +17,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from autograder import assignment, grading
+from autograder.grading import pipeline
+from autograder.suite import assignment
 
 
 def lost_points(chosen: assignment.Assignment, seed: int) -> list[str]:
     """The names of the tests the reference fails with ``seed``, and any grader problem."""
     with tempfile.TemporaryDirectory() as tmp:
-        grade = grading.grade(chosen, chosen.solution, Path(tmp) / "results.json", seed=seed)
+        grade = pipeline.grade(chosen, chosen.solution, Path(tmp) / "results.json", seed=seed)
     return grade.problems + [t["name"] for t in grade.results["tests"] if t["status"] != "passed"]
 
 

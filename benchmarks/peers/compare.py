@@ -41,8 +41,8 @@ import submissions
 import suite_items
 import tampering
 
-from autograder import assignment as assignments
-from autograder.assignment import Assignment
+from autograder.suite import assignment as assignments
+from autograder.suite.assignment import Assignment
 
 HERE = Path(__file__).resolve().parent
 TIMED_MUTANTS = ("layers.dW_transposed", "network.missing_one_hot", "optim.steps_from_initial_params")

@@ -33,11 +33,11 @@ from types import SimpleNamespace
 import numpy as np
 from reference_import import import_apart
 
-from autograder import assignment as assignments
-from autograder import variants
-from autograder.checks import check_gradient, sampling
-from autograder.checks.gradients import DEFAULT_DIRECTIONS, DEFAULT_SAMPLES
-from autograder.errors import CheckFailure
+from autograder.suite import assignment as assignments
+from autograder.authoring import variants
+from autograder.suite.checks import check_gradient, sampling
+from autograder.suite.checks.gradients import DEFAULT_DIRECTIONS, DEFAULT_SAMPLES
+from autograder.suite.errors import CheckFailure
 
 BATCH = 32
 SHAPES = {"M ≠ D": (96, 80), "M = D": (96, 96)}

@@ -27,7 +27,7 @@ import inprocess_grader
 import otter_bridge
 import otter_grader
 
-from autograder.assignment import Assignment
+from autograder.suite.assignment import Assignment
 
 RESULTS = Path("results") / "results.json"
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import submissions
 
-from autograder.assignment import Assignment
+from autograder.suite.assignment import Assignment
 
 HERE = Path(__file__).resolve().parent
 

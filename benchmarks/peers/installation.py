@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.otter_format import OTTER_VERSION
+from autograder.integrations.otter_format import OTTER_VERSION
 
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements.txt"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.plugin import CREDIT_KEY, PUBLIC_FOLDER, display_name_of, points_of
+from autograder.suite.plugin import CREDIT_KEY, PUBLIC_FOLDER, display_name_of, points_of
 
 RESULTS_OPTION = "--results-json"
 ITEMS_KEY = pytest.StashKey[dict]()

@@ -34,9 +34,9 @@ import pytest
 from parametrize import parameter_values
 from reference_import import import_apart
 
-from autograder.plugin import Credit
-from autograder.proxy import LocalStudent
-from autograder.worker import StudentRuntime
+from autograder.suite.plugin import Credit
+from autograder.suite.proxy import LocalStudent
+from autograder.suite.runtime import StudentRuntime
 
 HERE = Path(__file__).resolve().parent
 SUITES = HERE / "suites"

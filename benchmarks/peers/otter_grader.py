@@ -35,7 +35,7 @@ import single_file
 import submissions
 import suite_items
 
-from autograder.assignment import Assignment
+from autograder.suite.assignment import Assignment
 
 HERE = Path(__file__).resolve().parent
 BRIDGE_FOLDER = "suite_bridge"

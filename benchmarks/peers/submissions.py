@@ -3,7 +3,7 @@
 - ``reference``: the reference solution (full marks everywhere);
 - ``template``: the student template (every function raises NotImplementedError);
 - ``mutant``: the reference with one variant of the assignment's bug corpus
-  (``assignments/NAME/mutants``, see ``autograder.variants``);
+  (``assignments/NAME/mutants``, see ``autograder.authoring.variants``);
 - ``wrong_solution``: the reference with several mutants at once, in different modules, all of
   them wrong values of the right shape: the solution the tampering submissions start from.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from autograder import variants
-from autograder.assignment import Assignment
+from autograder.authoring import variants
+from autograder.suite.assignment import Assignment
 
 WRONG_SOLUTION_MUTANTS = (
     "activations.sigma_of_output",

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 from parametrize import parameter_values
 
-from autograder import grading
-from autograder.assignment import Assignment
-from autograder.plugin import manifest_entries
+from autograder.grading import pipeline
+from autograder.suite.assignment import Assignment
+from autograder.suite.plugin import manifest_entries
 
 OUTPUT_OPTION = "--suite-items"
 
@@ -97,7 +97,7 @@ def collect(assignment: Assignment) -> list[SuiteItem]:
         output = Path(tmp) / "items.json"
         command = [
             sys.executable, "-m", "pytest", str(tests), "--collect-only", "-q",
-            "-c", str(grading.RUNNER_CONFIG), "--rootdir", str(tests), "--confcutdir", str(tests),
+            "-c", str(pipeline.RUNNER_CONFIG), "--rootdir", str(tests), "--confcutdir", str(tests),
             "-o", f"pythonpath={tests}", "-p", "no:cacheprovider", "-p", Path(__file__).stem,
             f"{OUTPUT_OPTION}={output}",
         ]  # fmt: skip

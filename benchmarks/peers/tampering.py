@@ -42,7 +42,7 @@ def _accept(*args, **kwargs):
 
 def _is_check(name, value):
     module = str(getattr(value, "__module__", ""))
-    return name.startswith(("assert_", "check_")) and module.startswith("autograder.checks")
+    return name.startswith(("assert_", "check_")) and module.startswith("autograder.suite.checks")
 """
 
 CHECKS_THROUGH_SYS_MODULES = (
@@ -52,7 +52,7 @@ import importlib as _importlib
 import sys as _sys
 
 try:
-    _importlib.import_module("autograder.checks")
+    _importlib.import_module("autograder.suite.checks")
 except ImportError:
     pass
 for _module in list(_sys.modules.values()):

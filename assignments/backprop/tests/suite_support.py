@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.checks import (
+from autograder.suite.checks import (
     assert_array_form,
     assert_int_array,
     assert_same_bits,
@@ -37,9 +37,9 @@ from autograder.checks import (
     check_gradient,
     sampling,
 )
-from autograder.checks.messages import describe
-from autograder.codec import Handle
-from autograder.errors import CheckFailure
+from autograder.suite.checks.messages import describe
+from autograder.suite.codec import Handle
+from autograder.suite.errors import CheckFailure
 
 # --------------------------------------------------------------------------- test tables
 

@@ -5,7 +5,7 @@ extreme inputs; inputs left unchanged and results repeatable."""
 import numpy as np
 import pytest
 
-from autograder.checks import assert_array
+from autograder.suite.checks import assert_array
 from suite_support import (
     ACTIVATIONS,
     DERIVATIVES,

@@ -4,7 +4,7 @@ data.ripple_bowl and other steps h), x bitwise unchanged, repeatable results."""
 import numpy as np
 import pytest
 
-from autograder.checks import assert_array, assert_scalar
+from autograder.suite.checks import assert_array, assert_scalar
 from suite_support import (
     Cases,
     call_unchanged,

@@ -5,7 +5,7 @@ random directions), inputs left unchanged and results repeatable."""
 import numpy as np
 import pytest
 
-from autograder.checks import assert_array, sampling
+from autograder.suite.checks import assert_array, sampling
 from suite_support import (
     REGISTRY,
     Cases,

@@ -5,7 +5,7 @@ depths, arguments left unchanged and results repeatable."""
 import numpy as np
 import pytest
 
-from autograder.checks import assert_array, assert_int_array, assert_scalar, sampling
+from autograder.suite.checks import assert_array, assert_int_array, assert_scalar, sampling
 from suite_support import (
     EXTREME_POINTS,
     Cases,

@@ -5,8 +5,8 @@ and with your window classifier), and the accuracy targets of both networks on t
 import numpy as np
 import pytest
 
-from autograder.checks import assert_array, assert_array_form, assert_structure, sampling
-from autograder.errors import CheckFailure
+from autograder.suite.checks import assert_array, assert_array_form, assert_structure, sampling
+from autograder.suite.errors import CheckFailure
 from suite_support import (
     Cases,
     assert_batches,

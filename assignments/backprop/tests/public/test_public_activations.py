@@ -4,7 +4,7 @@ every derivative against central differences of your own forward function."""
 import numpy as np
 import pytest
 
-from autograder.checks import assert_array
+from autograder.suite.checks import assert_array
 from suite_support import (
     DERIVATIVES,
     FUNCTIONS,

@@ -4,8 +4,8 @@ provided function data.ripple_bowl, whose gradient is known (data.ripple_bowl_gr
 import numpy as np
 import pytest
 
-from autograder.checks import assert_array, assert_scalar
-from autograder.errors import CheckFailure
+from autograder.suite.checks import assert_array, assert_scalar
+from autograder.suite.errors import CheckFailure
 from suite_support import Cases, call_unchanged, not_round_tripping, relative_error_mistakes
 
 

@@ -4,7 +4,7 @@ differences of your own forward (with a random upstream gradient)."""
 import numpy as np
 import pytest
 
-from autograder.checks import assert_array, sampling
+from autograder.suite.checks import assert_array, sampling
 from suite_support import (
     REGISTRY,
     Cases,

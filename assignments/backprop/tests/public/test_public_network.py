@@ -4,8 +4,8 @@ differences of your own loss, predictions and collapsed layers from their defini
 import numpy as np
 import pytest
 
-from autograder.checks import assert_array, assert_array_form, assert_int_array, assert_scalar, sampling
-from autograder.errors import CheckFailure
+from autograder.suite.checks import assert_array, assert_array_form, assert_int_array, assert_scalar, sampling
+from autograder.suite.errors import CheckFailure
 from suite_support import (
     Cases,
     bce_inputs,

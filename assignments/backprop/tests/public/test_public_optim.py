@@ -4,8 +4,8 @@ training run on the provided XOR data."""
 import numpy as np
 import pytest
 
-from autograder.checks import assert_array, assert_int_array, assert_structure, sampling
-from autograder.errors import CheckFailure
+from autograder.suite.checks import assert_array, assert_int_array, assert_structure, sampling
+from autograder.suite.errors import CheckFailure
 from suite_support import Cases, assert_batches, assert_history, batch_sizes, call_unchanged, parts
 
 

@@ -1,0 +1,304 @@
+"""The output folder of ``autograder batch`` (and of ``autograder merge``): the input of a report.
+
+Layout of the folder ``DIR``:
+
+- ``DIR/submissions/<id>/results.json``: the very file ``autograder grade`` writes for that
+  submission (Gradescope's format; each test's ``extra_data.file`` names its test file). Absent
+  for an unusable submission, which could not be graded at all.
+- ``DIR/submissions/<id>/record.json``: what the batch knows of that submission: ``id``,
+  ``submitters`` (a list of ``{name, sid, email}``, empty outside a Gradescope export),
+  ``status`` (``graded``, ``unusable`` or ``grader-error``), ``reason`` (one line; empty when
+  graded), ``seed``, ``score``, ``max_score`` (null when not graded), ``seconds`` (wall time of
+  its grading) and ``fingerprint`` (see ``autograder.classroom.batch``).
+- ``DIR/gradebook.csv``: one row per submission, sorted by id. Columns: ``id``, ``names``,
+  ``sids``, ``emails`` (a group's members joined by ``"; "``); one column per **part**, a test file
+  of the suite relative to its ``tests/`` folder, headed ``"<file> (<points> pts)"`` (e.g.
+  ``public/test_public_layers.py (6 pts)``), holding the points earned on that file's tests; then
+  ``score``, ``max_score``, ``status``, ``seed`` and ``reason``. The score cells of an unusable
+  submission are empty: it has no grade. A text cell that starts like a spreadsheet formula
+  (``=``, ``+``, ``-``, ``@``) is prefixed with an apostrophe, so that opening the file runs nothing.
+- ``DIR/summary.json``:
+
+  - ``assignment``, ``engine`` (version), ``suite`` (digest of the suites and the reference);
+  - ``class``: ``{submissions, digest}`` of the whole class before any sharding;
+  - ``shard``: ``{index, count}`` (``1``/``1`` for a whole class, also after a merge);
+  - ``runs``: one per batch run that wrote these results (several after a merge):
+    ``{source, shard, jobs, wall_seconds, submissions, skipped}`` (``skipped`` of ``submissions``
+    were up to date and not graded again);
+  - ``counts``: ``{submissions, graded, unusable, grader-error, skipped}``;
+  - ``max_score``; ``score``: ``{mean, median, min, max}`` over graded submissions (null if none);
+  - ``parts``: ``[{part, max_score, mean}]``;
+  - ``tests``: ``[{number, name, part, visibility, max_score, graded, pass_rate, mean_score}]``,
+    rates and means over graded submissions;
+  - ``timings``: ``{seconds_per_submission: {mean, median, min, max}}`` over the submissions
+    that were graded (not the unusable ones), whether in this run or a skipped earlier one;
+  - ``submissions``: ``[{id, submitters, status, reason, score, max_score, seed, seconds,
+    skipped, results}]`` sorted by id, ``results`` being the path of its ``results.json``
+    relative to ``DIR`` (null when unusable).
+
+Every file is written atomically (a reader never sees half a file).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from autograder.classroom.roster import Submitter
+from autograder.grading.atomic import write_atomically
+
+GRADED, UNUSABLE, GRADER_ERROR = "graded", "unusable", "grader-error"
+STATUSES = (GRADED, UNUSABLE, GRADER_ERROR)
+SUBMISSIONS = "submissions"
+RESULTS = "results.json"
+RECORD = "record.json"
+GRADEBOOK = "gradebook.csv"
+SUMMARY = "summary.json"
+IDENTITY_COLUMNS = ("id", "names", "sids", "emails")
+TRAILING_COLUMNS = ("score", "max_score", "status", "seed", "reason")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SUMMARY_KEYS = ("assignment", "engine", "suite", "class", "shard", "runs", "submissions")
+
+
+class GradebookError(Exception):
+    """A folder is not a usable batch output; the one-line message says why."""
+
+
+@dataclass
+class Record:
+    """What the batch knows of one submission (``record.json``)."""
+
+    id: str
+    status: str
+    submitters: list[Submitter] = field(default_factory=list)
+    reason: str = ""
+    seed: int | None = None
+    score: float | None = None
+    max_score: float | None = None
+    seconds: float = 0.0
+    fingerprint: str = ""
+    """Digest of everything the grade depends on; equal fingerprints give the same results."""
+
+    @classmethod
+    def from_json(cls, data: dict) -> Record:
+        people = [Submitter(**person) for person in data.get("submitters", [])]
+        return cls(**{**data, "submitters": people})
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write ``data`` as strict JSON (no NaN), atomically."""
+    write_atomically(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
+
+
+def submission_folder(out: Path, submission_id: str) -> Path:
+    """``DIR/submissions/<id>``."""
+    return out / SUBMISSIONS / submission_id
+
+
+def write_record(out: Path, record: Record) -> None:
+    """Store ``record`` as ``DIR/submissions/<id>/record.json``."""
+    write_json(submission_folder(out, record.id) / RECORD, asdict(record))
+
+
+def read_json(path: Path) -> dict | None:
+    """The JSON object in ``path``, or None when it is missing or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def read_record(out: Path, submission_id: str) -> Record | None:
+    """The stored record of a submission, or None when there is none (or it is unreadable)."""
+    data = read_json(submission_folder(out, submission_id) / RECORD)
+    try:
+        return Record.from_json(data) if data else None
+    except TypeError:
+        return None
+
+
+def read_results(out: Path, submission_id: str) -> dict | None:
+    """The stored ``results.json`` of a submission, or None when there is none (or it is unreadable)."""
+    return read_json(submission_folder(out, submission_id) / RESULTS)
+
+
+def read_summary(out: Path) -> dict:
+    """The ``summary.json`` of a batch output, with the keys a merge needs."""
+    summary = read_json(out / SUMMARY)
+    if summary is None:
+        raise GradebookError(f"{out} is not the output of autograder batch (no readable {SUMMARY})")
+    missing = [key for key in SUMMARY_KEYS if key not in summary]
+    if missing:
+        raise GradebookError(f"{out / SUMMARY} lacks {', '.join(missing)}; was it written by autograder batch?")
+    return summary
+
+
+def prune(out: Path, keep: set[str]) -> None:
+    """Remove the submission folders of an earlier run that are not part of this one, so that
+    ``DIR/submissions/`` holds exactly the submissions of the summary (only folders with a
+    ``record.json``, i.e. written by a batch, are removed)."""
+    folder = out / SUBMISSIONS
+    if not folder.is_dir():
+        return
+    for child in folder.iterdir():
+        if child.name not in keep and (child / RECORD).is_file():
+            shutil.rmtree(child)
+
+
+def part_of(test: dict) -> str:
+    """The part a test belongs to: its test file."""
+    return test["extra_data"]["file"]
+
+
+def points(value: float | None) -> str:
+    """A number of points for the CSV: at most 4 decimals, no trailing zeros; empty for None."""
+    return "" if value is None else f"{round(value, 4):.10g}"
+
+
+def as_text(value: str) -> str:
+    """A text cell a spreadsheet shows as text: one that starts like a formula (a student may
+    name themselves ``=HYPERLINK(...)``) gets a leading apostrophe."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def by_part(results: dict, key: str) -> dict[str, float]:
+    """The sum of ``key`` (``score`` or ``max_score``) over the tests of each part, in the order
+    of the suite (public files first)."""
+    totals: dict[str, float] = {}
+    for test in results["tests"]:
+        totals[part_of(test)] = totals.get(part_of(test), 0.0) + test[key]
+    return totals
+
+
+def part_maxima(all_results: list[dict]) -> dict[str, float]:
+    """Part -> its points, from the first results that have tests (all share the suite)."""
+    return next((by_part(results, "max_score") for results in all_results if results["tests"]), {})
+
+
+def gradebook_csv(records: list[Record], results_by_id: dict[str, dict]) -> str:
+    """The text of ``gradebook.csv`` (see the module doc)."""
+    maxima = part_maxima(list(results_by_id.values()))
+    part_columns = [f"{part} ({points(top)} pts)" for part, top in maxima.items()]
+    stream = io.StringIO()
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow([*IDENTITY_COLUMNS, *part_columns, *TRAILING_COLUMNS])
+    for record in records:
+        earned = by_part(results_by_id[record.id], "score") if record.id in results_by_id else {}
+        people = record.submitters
+        writer.writerow(
+            [
+                as_text(record.id),
+                as_text("; ".join(p.name for p in people)),
+                as_text("; ".join(p.sid for p in people)),
+                as_text("; ".join(p.email for p in people)),
+                *(points(earned.get(part)) for part in maxima),
+                points(record.score),
+                points(record.max_score),
+                record.status,
+                "" if record.seed is None else record.seed,
+                as_text(record.reason),
+            ]
+        )
+    return stream.getvalue()
+
+
+def spread(values: list[float]) -> dict | None:
+    """Mean, median, min and max of ``values`` (None when there are none)."""
+    if not values:
+        return None
+    return {
+        "mean": round(statistics.fmean(values), 4),
+        "median": round(statistics.median(values), 4),
+        "min": round(min(values), 4),
+        "max": round(max(values), 4),
+    }
+
+
+def per_test_statistics(graded: list[dict]) -> list[dict]:
+    """Per test of the suite: pass rate and mean score over the graded submissions."""
+    runs: dict[str, list[dict]] = {}
+    for results in graded:
+        for test in results["tests"]:
+            runs.setdefault(test["number"], []).append(test)
+    return [
+        {
+            "number": number,
+            "name": tests[0]["name"],
+            "part": part_of(tests[0]),
+            "visibility": tests[0]["visibility"],
+            "max_score": tests[0]["max_score"],
+            "graded": len(tests),
+            "pass_rate": round(sum(t["status"] == "passed" for t in tests) / len(tests), 4),
+            "mean_score": round(statistics.fmean(t["score"] for t in tests), 4),
+        }
+        for number, tests in runs.items()
+    ]
+
+
+def per_part_statistics(maxima: dict[str, float], graded: list[dict]) -> list[dict]:
+    """Per part: its points and the mean earned over the graded submissions."""
+    earned = [by_part(results, "score") for results in graded]
+    def mean(part: str) -> float | None:
+        return round(statistics.fmean(e.get(part, 0.0) for e in earned), 4) if earned else None
+
+    return [{"part": part, "max_score": top, "mean": mean(part)} for part, top in maxima.items()]
+
+
+def summary(records: list[Record], results_by_id: dict[str, dict], about: dict, skipped: set[str]) -> dict:
+    """The content of ``summary.json`` (see the module doc); ``about`` gives its first keys
+    (``assignment``, ``engine``, ``suite``, ``class``, ``shard``, ``runs``)."""
+    graded = [r for r in records if r.status == GRADED]
+    graded_results = [results_by_id[r.id] for r in graded]
+    maxima = part_maxima(list(results_by_id.values()))
+    return {
+        **about,
+        "counts": {
+            "submissions": len(records),
+            **{status: sum(r.status == status for r in records) for status in STATUSES},
+            "skipped": len(skipped),
+        },
+        "max_score": round(sum(maxima.values()), 4) if maxima else None,
+        "score": spread([r.score for r in graded]),
+        "parts": per_part_statistics(maxima, graded_results),
+        "tests": per_test_statistics(graded_results),
+        "timings": {"seconds_per_submission": spread([r.seconds for r in records if r.status != UNUSABLE])},
+        "submissions": [
+            {
+                "id": r.id,
+                "submitters": [asdict(p) for p in r.submitters],
+                "status": r.status,
+                "reason": r.reason,
+                "score": r.score,
+                "max_score": r.max_score,
+                "seed": r.seed,
+                "seconds": r.seconds,
+                "skipped": r.id in skipped,
+                "results": f"{SUBMISSIONS}/{r.id}/{RESULTS}" if r.id in results_by_id else None,
+            }
+            for r in records
+        ],
+    }
+
+
+def write(out: Path, records: list[Record], about: dict, skipped: set[str]) -> dict:
+    """Write ``gradebook.csv`` and ``summary.json`` for ``records`` (whose ``results.json`` files
+    are already in ``out``), remove submission folders of earlier runs, return the summary."""
+    records = sorted(records, key=lambda r: r.id)
+    prune(out, {r.id for r in records})
+    results_by_id = {}
+    for record in records:
+        if record.status != UNUSABLE:
+            found = read_results(out, record.id)
+            if found is None:
+                raise GradebookError(f"{submission_folder(out, record.id) / RESULTS} is missing or unreadable")
+            results_by_id[record.id] = found
+    document = summary(records, results_by_id, about, skipped)
+    write_atomically(out / GRADEBOOK, gradebook_csv(records, results_by_id))
+    write_json(out / SUMMARY, document)
+    return document

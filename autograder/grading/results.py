@@ -1,0 +1,124 @@
+"""Gradescope's ``results.json``, built from the manifest and the verdicts of a grading run.
+
+The score of every test comes from the manifest, fixed before any student code ran: a test
+without a verdict (a crash of the runner, a time-out of the whole run, a collection error) scores
+0 with an explanation. The file is written atomically, once, by the trusted grading process.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from autograder import __version__
+from autograder.grading.atomic import write_atomically
+from autograder.suite.protocol import ManifestEntry, Verdict
+
+OUTPUT_FORMAT = "md"
+MAX_MESSAGE_CHARS = 8_000
+SCHEMA = Path(__file__).parent / "schema" / "gradescope-results.schema.json"
+PRINTED_HEADING = "Your code printed:"  # introduces what the student's code printed during a test
+
+
+def fenced(text: str, language: str = "text") -> str:
+    """``text`` as a Markdown code block whose fence no line of ``text`` can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{text.rstrip()}\n{fence}"
+
+
+def clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n[... {len(text) - limit} characters cut ...]\n{text[-half:]}"
+
+
+def test_output(verdict: Verdict | None, missing_reason: str) -> str:
+    """The Markdown a student sees under one test."""
+    if verdict is None:
+        return f"**No result.** {missing_reason} This test scores 0."
+    if verdict.status == "passed" and not verdict.output:
+        return "Passed."
+    parts = ["Passed." if verdict.status == "passed" else "**Failed.**"]
+    if verdict.message:
+        parts.append(fenced(clip(verdict.message, MAX_MESSAGE_CHARS)))
+    if verdict.output:
+        parts.append(f"{PRINTED_HEADING}\n\n" + fenced(verdict.output))
+    return "\n\n".join(parts)
+
+
+def build(
+    manifest: list[ManifestEntry],
+    verdicts: dict[str, Verdict],
+    *,
+    summary: list[str],
+    missing_reason: str,
+    execution_time: float,
+    extra: dict,
+) -> dict:
+    """The results dictionary.
+
+    ``summary`` are Markdown lines for the top of the page (files graded, ignored files, seed, ...);
+    ``missing_reason`` explains why a test of the manifest has no verdict. Each test's
+    ``extra_data.file`` names its test file relative to the suite folder (``public/test_x.py``),
+    which the gradebook of a batch uses to group tests into parts.
+    """
+    tests = []
+    for entry in manifest:
+        verdict = verdicts.get(entry.nodeid)
+        fraction = verdict.fraction if verdict else 0.0
+        tests.append(
+            {
+                "name": entry.name,
+                "number": entry.number,
+                "score": round(entry.max_score * fraction, 4),
+                "max_score": entry.max_score,
+                "status": verdict.status if verdict else "failed",
+                "output": test_output(verdict, missing_reason),
+                "output_format": OUTPUT_FORMAT,
+                "visibility": entry.visibility,
+                "extra_data": {"file": entry.nodeid.split("::", 1)[0]},
+            }
+        )
+    score = round(sum(t["score"] for t in tests), 4)
+    total = sum(t["max_score"] for t in tests)
+    grader_errors = sum(1 for v in verdicts.values() if v.grader_error)
+    lines = [f"**Score: {score:g} / {total:g}**", *summary]
+    if grader_errors:
+        lines.append(
+            f"The grader failed on {grader_errors} test(s) through no fault of yours; your instructor can see why."
+        )
+    return {
+        "score": score,
+        "execution_time": round(execution_time, 3),
+        "output": "\n\n".join(lines),
+        "output_format": OUTPUT_FORMAT,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": {**extra, "engine": __version__, "grader_errors": grader_errors},
+        "tests": tests,
+    }
+
+
+def grader_failure(reason: str, *, execution_time: float, extra: dict) -> dict:
+    """A valid results dictionary for a run that could not grade at all, saying so."""
+    return {
+        "score": 0.0,
+        "execution_time": round(execution_time, 3),
+        "output": (
+            "**The autograder could not grade this submission** because of a problem on the "
+            f"grader's side, not in your code: {reason}\n\nPlease tell your instructor."
+        ),
+        "output_format": OUTPUT_FORMAT,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": {**extra, "engine": __version__, "grader_failure": reason},
+        "tests": [],
+    }
+
+
+def write(path: Path, results: dict) -> None:
+    """Write ``results`` to ``path`` atomically (a reader never sees a half-written file)."""
+    write_atomically(path, json.dumps(results, indent=1, allow_nan=False) + "\n")

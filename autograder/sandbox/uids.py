@@ -1,0 +1,204 @@
+"""Dedicated unprivileged uids for running student code, when the grader runs as root: leasing a
+free one, giving it the scratch folder, and killing every process it has (Linux ``/proc``).
+
+Kept apart from the worker machinery (``autograder.sandbox.worker_process``) so that the grading process, which
+only leases, prepares and cleans up, never loads what talking to a worker needs (numpy, the codec).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import grp
+import os
+import pwd
+import random
+import signal
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+from autograder.suite.errors import SandboxError
+
+UID_WINDOWS = (range(2_000_000_000, 2_100_000_000), range(60_000, 61_184))
+"""Where ``UidLease`` looks for a free dedicated uid: the first window this user namespace maps
+(a container may map only the low uids). Far from the uids of people, of systemd's dynamic users
+(61184-65519) and of the subordinate ranges of rootless containers (excluded as well)."""
+ATTEMPTS = 200
+"""How many uids of the window a lease tries, starting at a random one."""
+
+
+def _task_table() -> list[tuple[int, int, str, int]]:
+    """``(pid, real uid, state letter, threads)`` of every process."""
+    table = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as status:
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
+            table.append((int(entry), int(fields["Uid"].split()[0]), fields["State"].split()[0],
+                          int(fields["Threads"])))
+        except (OSError, KeyError, ValueError, IndexError):  # gone meanwhile
+            continue
+    return table
+
+
+def processes_of(uid: int) -> list[int]:
+    """The live (not zombie) processes whose real uid is ``uid``."""
+    return [pid for pid, owner, state, _ in _task_table() if owner == uid and state != "Z"]
+
+
+def task_count(uid: int) -> int:
+    """How many tasks (threads, which RLIMIT_NPROC counts) the processes of ``uid`` have."""
+    return sum(threads for _, owner, _, threads in _task_table() if owner == uid)
+
+
+def kill_all(uid: int, timeout: float = 10.0) -> None:
+    """SIGKILL every process of ``uid`` (including daemons that left the worker's session) until
+    none is left. Needs root; refuses root's own uid and the grader's."""
+    if uid in (0, os.getuid()):
+        raise ValueError(f"refusing to kill every process of uid {uid}")
+    if os.geteuid() != 0:
+        raise SandboxError("killing every process of a uid needs the grader to run as root")
+    deadline = time.monotonic() + timeout
+    while survivors := processes_of(uid):
+        if time.monotonic() > deadline:
+            raise SandboxError(f"processes {survivors} of uid {uid} survive SIGKILL")
+        killer = os.fork()
+        if killer == 0:  # pragma: no cover - runs in the child
+            try:
+                os.setresuid(uid, uid, uid)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(killer, 0)
+        time.sleep(0.002)
+
+
+def _mapped(path: str) -> list[range]:
+    """The ids this user namespace maps (``/proc/self/uid_map`` or ``gid_map``)."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return [range(0, 2**32 - 1)]
+    ranges = []
+    for line in lines:
+        inside, _, count = (int(field) for field in line.split())
+        ranges.append(range(inside, inside + count))
+    return ranges
+
+
+def _subordinate(path: str) -> list[range]:
+    """The ranges of ``/etc/subuid`` or ``/etc/subgid`` (``name:first:count`` lines)."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return []
+    ranges = []
+    for line in lines:
+        try:
+            _, first, count = line.split(":")
+            ranges.append(range(int(first), int(first) + int(count)))
+        except ValueError:
+            continue
+    return ranges
+
+
+def candidate_uids() -> range:
+    """The window of ``UID_WINDOWS`` that this namespace maps as uids and gids."""
+    mapped = _mapped("/proc/self/uid_map"), _mapped("/proc/self/gid_map")
+    for window in UID_WINDOWS:
+        if all(any(window.start in r and window.stop - 1 in r for r in ranges) for ranges in mapped):
+            return window
+    raise SandboxError("no uid window of the grader is mapped in this user namespace; grade as root on the host")
+
+
+class UidLease:
+    """A dedicated uid for one grader at a time: ``with UidLease() as uid: ...``.
+
+    Tries uids of the window, from a random one on, that have no passwd or group entry, lie in no
+    subordinate range and have no running process. A uid is claimed by an ``flock`` on a lock file
+    (graders that share ``/tmp``) and by a holder process running as the uid, started before
+    looking for others: two graders that see each other's processes (one pid namespace) but not
+    each other's lock files both see two processes, and both move on. Graders that share neither
+    ``/tmp`` nor a pid namespace are kept apart by the randomness alone (one chance in 10^8 per
+    pair of grades; their namespaces keep them from reaching each other anyway). On exit, kills
+    every process of the uid and frees it."""
+
+    def __init__(self, uids: range | None = None, lock_folder: Path = Path("/tmp/autograder-uids")) -> None:
+        self.uids = uids
+        self.lock_folder = lock_folder
+        self.uid: int | None = None
+        self._lock_fd = -1
+        self._holder: subprocess.Popen | None = None
+
+    def __enter__(self) -> int:
+        if os.geteuid() != 0:
+            raise SandboxError("a dedicated uid needs the grader to run as root")
+        self._check_lock_folder()
+        uids = self.uids if self.uids is not None else candidate_uids()
+        taken = {user.pw_uid for user in pwd.getpwall()} | {group.gr_gid for group in grp.getgrall()}
+        subordinate = _subordinate("/etc/subuid") + _subordinate("/etc/subgid")
+        start = random.randrange(len(uids))
+        for step in range(min(ATTEMPTS, len(uids))):
+            uid = uids[(start + step) % len(uids)]
+            if uid in taken or any(uid in r for r in subordinate):
+                continue
+            if self._claim(uid):
+                return uid
+        raise SandboxError(f"no free uid between {uids.start} and {uids.stop - 1} "
+                           f"(tried {min(ATTEMPTS, len(uids))}); are that many graders running?")
+
+    def _claim(self, uid: int) -> bool:
+        fd = os.open(self.lock_folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        if processes_of(uid):
+            os.close(fd)
+            return False
+        try:
+            holder = subprocess.Popen(["sleep", "infinity"], cwd="/", stdin=subprocess.DEVNULL,
+                                      user=uid, group=uid, extra_groups=[], start_new_session=True)
+        except OSError as err:
+            os.close(fd)
+            raise SandboxError(f"cannot start a process as the sandbox uid {uid}: {err}") from None
+        if processes_of(uid) != [holder.pid]:  # another grader claims it at the same time
+            holder.kill()
+            holder.wait()
+            os.close(fd)
+            return False
+        self.uid, self._lock_fd, self._holder = uid, fd, holder
+        return True
+
+    def _check_lock_folder(self) -> None:
+        try:
+            self.lock_folder.mkdir(mode=0o755)
+        except FileExistsError:
+            pass
+        info = os.lstat(self.lock_folder)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+            raise SandboxError(f"{self.lock_folder} must be a folder owned by root and writable only by it; "
+                               f"remove it (rm -r {self.lock_folder}) and grade again")
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.uid is not None:
+            try:
+                kill_all(self.uid)
+            finally:
+                self._holder.wait()
+                os.close(self._lock_fd)
+                self.uid, self._lock_fd, self._holder = None, -1, None
+
+
+def prepare_scratch(folder: Path, uid: int) -> None:
+    """Give ``folder`` and everything in it to ``uid`` (and its gid), and make the folder private
+    to it (mode 0700)."""
+    for root, folders, files in os.walk(folder):
+        for name in folders + files:
+            os.lchown(os.path.join(root, name), uid, uid)
+    os.lchown(folder, uid, uid)
+    os.chmod(folder, 0o700)

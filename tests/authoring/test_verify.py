@@ -1,0 +1,65 @@
+"""``autograder verify``: the bundled assignment's suites are proven right, and a suite that
+misses a bug is reported."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.authoring import verification
+from autograder.grading import stubs
+from autograder.suite import assignment
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
+
+
+def verify(*args: str, project: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "AUTOGRADER_PROJECT": str(project)}
+    return subprocess.run([sys.executable, "-m", "autograder", "verify", *args], env=env, capture_output=True,
+                          text=True, timeout=1200)  # fmt: skip
+
+
+def test_backprop_suites_kill_every_mutant_and_pass_every_alternative():
+    cases = verification.cases(assignment.load("backprop", ROOT))
+    mutants = sum(c.kind == "mutant" for c in cases)
+    alternatives = sum(c.kind == "alternative" for c in cases)
+    assert mutants >= 60 and alternatives >= 10
+    done = verify("backprop", "--seed", "11", project=ROOT)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert f"mutation score: {mutants}/{mutants} mutants lose points" in done.stdout
+    assert "FAIL" not in done.stdout
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A copy of the fixture project with its template and a small bug corpus."""
+    copy = tmp_path / "project"
+    shutil.copytree(FIXTURE, copy)
+    arith = assignment.load("arith", copy)
+    stubs.generate_template(arith.solution, arith.template)
+    folder = arith.folder / "mutants"
+    folder.mkdir()
+    (folder / "arith.py").write_text(
+        'def add__minus(a, b):\n    """add subtracts."""\n    return a - b\n\n\n'
+        'def add__commuted(a, b):\n    """add with its operands swapped: not a bug."""\n    return b + a\n'
+    )
+    return copy
+
+
+def test_a_surviving_mutant_fails_verification_and_is_named(project):
+    done = verify("arith", project=project)
+    assert done.returncode == 1
+    assert "mutation score: 1/2 mutants lose points" in done.stdout
+    assert 'arith.commuted: expected "loses points", scored 14/14' in done.stderr
+
+
+def test_a_reference_that_loses_points_fails_verification(project):
+    solution = project / "solutions" / "arith" / "arith.py"
+    solution.write_text(solution.read_text().replace("return a + b", "return a + b + 1"))
+    done = verify("arith", project=project)
+    assert done.returncode == 1
+    assert 'reference: expected "full marks"' in done.stderr
