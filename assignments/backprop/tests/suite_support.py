@@ -29,17 +29,19 @@ import numpy as np
 import pytest
 
 from autograder.checks import (
+    assert_array,
     assert_array_form,
     assert_int_array,
     assert_same_bits,
+    assert_scalar,
     assert_structure,
     assert_unchanged,
     check_gradient,
     sampling,
 )
-from autograder.checks.messages import describe
+from autograder.checks.messages import count_items, describe
 from autograder.codec import Handle
-from autograder.errors import CheckFailure
+from autograder.errors import CheckFailure, StudentError
 
 # --------------------------------------------------------------------------- test tables
 
@@ -143,26 +145,32 @@ def comparable(value: Any) -> Any:
     return value
 
 
-def call_unchanged(function: Any, arguments: dict[str, Any], **options: Any):
+def call_unchanged(function: Any, arguments: dict[str, Any], *, cache: int | None = None, **options: Any):
     """Call ``function(*arguments.values(), **options)`` and assert that no argument changed
-    (bitwise); return the ``CallResult``. ``arguments`` maps the contract's argument names to
-    values, in order; function arguments are passed on but not compared, and an opaque handle
-    (a cache) only by its type."""
+    (bitwise) and that no documented output shares memory with an argument; return the
+    ``CallResult``. ``arguments`` maps the contract's argument names to values, in order; function
+    arguments are passed on but not compared, and an opaque handle (a cache) only by its type.
+    cache: the position of an opaque cache in the result tuple (a layer forward's ``(out, cache)``:
+    1), which may hold the inputs themselves."""
     before = dict(zip(arguments, copied(arguments.values())), **copy.deepcopy(options))
     result = function.call(*arguments.values(), return_args=True, **options)
     after = dict(zip(arguments, result.args_after), **result.kwargs_after)
     for name, value in before.items():
         if not is_function(value):
             assert_unchanged(comparable(value), comparable(after[name]), function=name_of(function), name=name)
-    assert_new_arrays(result, function, list(arguments))
+    assert_new_arrays(result, function, list(arguments), cache=cache)
     return result
 
 
-def assert_new_arrays(result: Any, function: Any, names: list[str]) -> None:
-    """No array returned by the call behind ``result`` shares memory with an argument: a caller
-    that later changes its argument must not change the result."""
-    if result.aliases:
-        returned, argument, inside = result.aliases[0]
+def assert_new_arrays(result: Any, function: Any, names: list[str], *, cache: int | None = None) -> None:
+    """No documented output of the call behind ``result`` shares memory with an argument: a
+    caller that later changes its argument must not change the result. The cache at position
+    ``cache`` of the result tuple is opaque and not looked into. The worker reports sharing in the
+    order of the result, so a documented output before the cache is never crowded out."""
+    opaque = f"[{cache}]" if cache is not None else None
+    aliases = [alias for alias in result.aliases if opaque is None or not alias[0].startswith(opaque)]
+    if aliases:
+        returned, argument, inside = aliases[0]
         where = names[argument] if isinstance(argument, int) and argument < len(names) else str(argument)
         raise CheckFailure(
             f"{name_of(function)} returned an array (result{returned}) that shares memory with its argument "
@@ -171,21 +179,69 @@ def assert_new_arrays(result: Any, function: Any, names: list[str]) -> None:
         )
 
 
-def assert_repeatable(function: Any, arguments: dict[str, Any], **options: Any) -> None:
-    """Call ``function`` twice with (copies of) the same arguments; the results must be bitwise
-    identical."""
-    first, second = Output(function).many(
-        [(tuple(copied(arguments.values())), copy.deepcopy(options)) for _ in range(2)]
-    )
-    assert_same_bits(comparable(first), comparable(second), function=name_of(function))
+def documented(result: Any, cache: int | None) -> Any:
+    """The documented outputs of a result: all of it, or for ``(out, cache)`` (``cache`` = 1) ``out``."""
+    if cache is None:
+        return result
+    return parts(result, ("out", "cache"), "the layer")[0]
 
 
-def pure_and_repeatable(cases: Cases, function: Any, arguments: dict[str, Any], **options: Any) -> None:
-    """Two cases: ``function`` leaves its arguments unchanged, and repeats its results bitwise."""
-    with cases.case(f"{name_of(function)}: arguments unchanged"):
-        call_unchanged(function, arguments, **options)
-    with cases.case(f"{name_of(function)}: repeatable"):
-        assert_repeatable(function, arguments, **options)
+def assert_values(got: Any, expected: Any, *, what: str) -> None:
+    """``got`` agrees with ``expected`` within the contract's accuracy, through dicts, lists and
+    tuples: float arrays and floats by value, integer arrays exactly. A list of floats (a training
+    history) may also come as a 1-d float array."""
+    if isinstance(expected, np.ndarray):
+        if np.issubdtype(expected.dtype, np.integer):
+            assert_int_array(got, expected, what=what)
+        else:
+            assert_array(got, expected, what=what)
+    elif isinstance(expected, dict):
+        assert_structure(got, expected.keys(), what=what)
+        for key, value in expected.items():
+            assert_values(got[key], value, what=f"{what}[{key!r}]")
+    elif isinstance(expected, list) and isinstance(got, np.ndarray):
+        assert_array(got, np.array(expected, dtype=np.float64), what=what)
+    elif isinstance(expected, (list, tuple)):
+        if not isinstance(got, (list, tuple)) or len(got) != len(expected):
+            raise CheckFailure(f"{what} must be a sequence of {count_items(len(expected), 'item')}; got {describe(got)}.")
+        for index, (got_item, expected_item) in enumerate(zip(got, expected)):
+            assert_values(got_item, expected_item, what=f"{what}[{index}]")
+    else:
+        assert_scalar(got, expected, what=what)
+
+
+@dataclass(frozen=True)
+class Again:
+    """Other arguments of the same shapes for a second call (``arguments``, ``options``), and the
+    documented outputs the contract gives for them (``expected``)."""
+
+    arguments: dict[str, Any]
+    expected: Any
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def pure_and_repeatable(cases: Cases, function: Any, arguments: dict[str, Any], again: Again | None = None, *,
+                        cache: int | None = None, label: str = "", **options: Any) -> None:  # fmt: skip
+    """Cases: ``function`` leaves its arguments unchanged; repeats its results bitwise; and, with
+    ``again``, called next with other values of the same shapes, gives the right outputs for them
+    (no result remembered from the call before, e.g. memoised by shape). cache: as for
+    ``call_unchanged``; label: put before each case's name. The calls after the first go in one
+    round trip."""
+    name = name_of(function)
+    with cases.case(f"{label}{name}: arguments unchanged"):
+        call_unchanged(function, arguments, cache=cache, **options)
+    calls = [(tuple(copied(arguments.values())), copy.deepcopy(options)) for _ in range(2)]
+    if again is not None:
+        calls.append((tuple(copied(again.arguments.values())), copy.deepcopy(again.options)))
+    results = Output(function).many(calls)
+    with cases.case(f"{label}{name}: repeatable"):
+        assert_same_bits(comparable(results[0]), comparable(results[1]), function=name)
+    if again is not None:
+        with cases.case(f"{label}{name}: no results kept between calls"), lead(
+            f"Called again with other values of the same shapes, {name} must give their own results (nothing "
+            "remembered from the call before, e.g. a result memoised by shape):"
+        ):
+            assert_values(documented(results[2], cache), again.expected, what=f"the result of {name}")
 
 
 def assert_no_warnings(result, function: str, inputs: str) -> None:
@@ -265,10 +321,17 @@ def loss_value(loss: Any, **options: Any) -> Output:
 
 
 def assert_history(history: Any, epochs: int) -> None:
-    """``history`` is a list (or tuple) of ``epochs`` finite floats, as ``train`` returns it."""
+    """``history`` is a sequence of ``epochs`` finite floats, as ``train`` returns it: a list or a
+    tuple of floats, or a 1-d float64 array."""
+    if type(history) is np.ndarray:
+        if history.dtype != np.float64 or history.shape != (epochs,):
+            raise CheckFailure(f"the history returned by train must be a sequence of {epochs} floats (one loss per "
+                               f"epoch): a list, a tuple or an array of shape ({epochs},) and dtype float64; got "
+                               f"{describe(history)}.")  # fmt: skip
+        history = history.tolist()
     if not isinstance(history, (list, tuple)) or len(history) != epochs:
-        raise CheckFailure(f"the history returned by train must be a list of {epochs} floats (one loss per epoch); "
-                           f"got {describe(history)}.")  # fmt: skip
+        raise CheckFailure(f"the history returned by train must be a sequence of {epochs} floats (one loss per epoch: "
+                           f"a list, a tuple or a 1-d float64 array); got {describe(history)}.")  # fmt: skip
     for epoch, loss in enumerate(history):
         if type(loss) not in (float, np.float64) or not np.isfinite(loss):
             raise CheckFailure(f"history[{epoch}] returned by train must be a finite float; got {describe(loss)}"
@@ -293,6 +356,45 @@ def assert_batches(got: Any, expected: list[np.ndarray], what: str, show_inputs:
                            f"{describe(got)}.")  # fmt: skip
     for number, (batch, expected_batch) in enumerate(zip(got, expected)):
         assert_int_array(batch, expected_batch, what=f"batch {number} of {what}", show_inputs=show_inputs)
+
+
+def helper_fault(student: Any, run: dict[str, Any]) -> str | None:
+    """What is wrong with the student's ``sgd_step`` or ``minibatch_indices`` alone, on the
+    arguments of a training run ``run`` (train's arguments by name), or None when both are right:
+    a ``train`` that fails may owe it to either."""
+    params, lr = run["params"], run["lr"]
+    grads = {name: np.cos(value) + 0.5 for name, value in params.items()}
+    try:
+        step = call_unchanged(student.optim.sgd_step, {"params": params, "grads": grads, "lr": lr}).value
+        assert_values(step, {name: value - lr * grads[name] for name, value in params.items()},
+                      what=f"the result of sgd_step(params, grads, lr = {lr})")  # fmt: skip
+    except (CheckFailure, StudentError) as failure:
+        return f"your sgd_step, which train relies on, is wrong when called alone: {failure}"
+    n = len(run["X"])
+    for epoch in range(run["epochs"]):
+        seed = run["seed"] + epoch
+        permutation = np.random.default_rng(seed).permutation(n)
+        expected = [permutation[start : start + run["batch_size"]] for start in range(0, n, run["batch_size"])]
+        what = f"minibatch_indices({n}, {run['batch_size']}, {seed})"
+        try:
+            assert_batches(student.optim.minibatch_indices(n, run["batch_size"], seed), expected, what)
+        except (CheckFailure, StudentError) as failure:
+            return f"your minibatch_indices, which train relies on, is wrong when called alone: {failure}"
+    return None
+
+
+@contextlib.contextmanager
+def blame_train_helpers(student: Any, run: dict[str, Any] | None) -> Iterator[None]:
+    """When a check of ``train`` on the arguments ``run`` fails inside the block, add to its
+    message whether the student's ``sgd_step`` or ``minibatch_indices`` alone is at fault
+    (``run`` None: nothing to add, e.g. the block checks another function)."""
+    try:
+        yield
+    except CheckFailure as failure:
+        fault = helper_fault(student, run) if run is not None else None
+        if fault is None:
+            raise
+        raise CheckFailure(f"{failure} Likely cause: {fault}") from None
 
 
 # --------------------------------------------------------------------------- gradient checks

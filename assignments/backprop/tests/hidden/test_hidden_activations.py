@@ -1,6 +1,7 @@
 """Hidden tests of activations.py: values against the reference in several shapes, with default and
 other parameters; derivatives against central differences of the exact forward; stability at
-extreme inputs; inputs left unchanged and results repeatable."""
+extreme inputs (inputs unchanged there too); inputs left unchanged, results repeatable and nothing
+remembered between calls."""
 
 import numpy as np
 import pytest
@@ -12,11 +13,13 @@ from suite_support import (
     EXTREME_POINTS,
     FUNCTIONS,
     STABLE,
+    Again,
     Cases,
     Output,
     activation_input,
     activation_of,
     assert_no_warnings,
+    call_unchanged,
     check_derivative,
     erf,
     named_cases,
@@ -127,7 +130,7 @@ def test_derivative_of_the_exact_forward(student, reference, rng, credit, name):
 def test_stable_at_extreme_inputs(student, reference, rng, function):
     x = rng.permutation(EXTREME_POINTS).reshape(2, -1)
     params = activation_of(function).params(rng, x.shape[-1])
-    result = getattr(student.activations, function).call(x, **params)
+    result = call_unchanged(getattr(student.activations, function), {"x": x}, **params)
     assert_no_warnings(result, function, "inputs of magnitude up to 1e4")
     expected = getattr(reference.activations, function)(x, **params)
     assert_array(result.value, expected, what=f"{function}(x) for |x| up to 1e4")
@@ -140,11 +143,12 @@ def test_stable_at_extreme_inputs(student, reference, rng, function):
                                         pytest.mark.name(f"{name}, {name}_grad: inputs unchanged, results repeatable")])
      for name in ACTIVATIONS],
 )  # fmt: skip
-def test_pure_and_repeatable(student, rng, credit, name):
+def test_pure_and_repeatable(student, reference, rng, credit, name):
     activation = ACTIVATIONS[name]
     params = activation.params(rng, 4)
-    x = activation_input(rng, (3, 4), activation, params)
-    cases = Cases(credit, 4)
+    x, other = (activation_input(rng, (3, 4), activation, params) for _ in range(2))
+    cases = Cases(credit, 6)
     for function in (activation.name, activation.grad):
-        pure_and_repeatable(cases, getattr(student.activations, function), {"x": x}, **params)
+        again = Again({"x": other}, getattr(reference.activations, function)(other, **params), params)
+        pure_and_repeatable(cases, getattr(student.activations, function), {"x": x}, again, **params)
     cases.finish()

@@ -6,6 +6,7 @@ import pytest
 
 from autograder.checks import assert_array, assert_scalar
 from suite_support import (
+    Again,
     Cases,
     call_unchanged,
     named_cases,
@@ -96,13 +97,18 @@ GRADCHECK_FUNCTIONS = ["relative_error", "numerical_gradient", "gradient_check"]
 
 @pytest.mark.partial_credit
 @pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable", GRADCHECK_FUNCTIONS, 0.5))
-def test_pure_and_repeatable(student, rng, credit, function):
-    x = not_round_tripping(rng, (2, 3), h=1e-5)
-    arguments = {
-        "relative_error": {"a": x, "b": x + rng.normal(scale=1e-3, size=x.shape)},
-        "numerical_gradient": {"f": student.data.ripple_bowl, "x": x},
-        "gradient_check": {"f": student.data.ripple_bowl, "grad_f": student.data.ripple_bowl_grad, "x": x},
-    }[function]
-    cases = Cases(credit, 2)
-    pure_and_repeatable(cases, getattr(student.gradcheck, function), arguments)
+def test_pure_and_repeatable(student, reference, provided, rng, credit, function):
+    def arguments(data, x):
+        """The arguments at x, with the functions of ``data`` (the worker's or this process's)."""
+        return {
+            "relative_error": {"a": x, "b": x + 1e-3 * np.cos(x)},
+            "numerical_gradient": {"f": data.ripple_bowl, "x": x},
+            "gradient_check": {"f": data.ripple_bowl, "grad_f": data.ripple_bowl_grad, "x": x},
+        }[function]
+
+    x, other = (not_round_tripping(rng, (2, 3), h=1e-5) for _ in range(2))
+    expected = getattr(reference.gradcheck, function)(*arguments(provided.data, other.copy()).values())
+    cases = Cases(credit, 3)
+    pure_and_repeatable(cases, getattr(student.gradcheck, function), arguments(student.data, x),
+                        Again(arguments(student.data, other), expected))  # fmt: skip
     cases.finish()

@@ -2,12 +2,16 @@
 central differences of the exact layers (with a random upstream gradient; one large layer along
 random directions), inputs left unchanged and results repeatable."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 
 from autograder.checks import assert_array, sampling
 from suite_support import (
+    EXTREME_POINTS,
     REGISTRY,
+    Again,
     Cases,
     Output,
     activation_input,
@@ -138,24 +142,65 @@ def test_prelu_backward_gradient(student, reference, rng, credit, wrt):
                 wrt=(wrt,), kinks={"z": (0.0,)}, candidates=mistakes)  # fmt: skip
 
 
-LAYERS = {
-    "affine": lambda rng: affine_inputs(rng, *sampling.distinct_sizes(rng, 3)),
-    "activation": lambda rng: {"z": sampling.away_from_kinks(rng, (4, 3)), "name": "elu"},
-    "prelu": lambda rng: prelu_inputs(rng, *sampling.distinct_sizes(rng, 2)),
-}
-"""Layer -> a function drawing the arguments of its forward, by name."""
+def layer_calls(layer, rng):
+    """(label, draw) for each setting of a layer's purity test: ``draw()`` gives new forward
+    arguments ``(inputs, settings, params)`` of the same shapes each time. The activation layer:
+    every name of the registry with parameters, on inputs with a kink at 0 and, for the names
+    that must be stable, entries of magnitude up to 1e4."""
+    if layer == "affine":
+        sizes = sampling.distinct_sizes(rng, 3)
+        return [("", lambda: (affine_inputs(rng, *sizes), (), {}))]
+    if layer == "prelu":
+        sizes = sampling.distinct_sizes(rng, 2)
+        return [("", lambda: (prelu_inputs(rng, *sizes), (), {}))]
+
+    def draw(activation, params):
+        z = activation_input(rng, (3, 4), activation, params)
+        z[0, 0] = 0.0
+        if activation.stable:
+            z = np.concatenate([z.reshape(-1), rng.permutation(EXTREME_POINTS)]).reshape(2, -1)
+        return {"z": z}, (activation.name,), params
+
+    return [(f"{activation.name}: ", partial(draw, activation, activation.params(rng, 11))) for activation in REGISTRY]
+
+
+LAYERS = ("affine", "activation", "prelu")
 LAYER_FUNCTIONS = [f"{layer}_{direction}" for layer in LAYERS for direction in ("forward", "backward")]
+UPSTREAM = {"affine": "dout", "activation": "dh", "prelu": "dh"}
+"""The name of each layer backward's upstream gradient, as the contract writes it."""
+
+
+def forward_call(layers, layer, inputs, settings, params):
+    return getattr(layers, f"{layer}_forward")(*inputs.values(), *settings, **params)
 
 
 @pytest.mark.partial_credit
 @pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable", LAYER_FUNCTIONS, 0.25))
-def test_pure_and_repeatable(student, rng, credit, function):
+def test_pure_and_repeatable(student, reference, rng, credit, function):
+    """A forward: its inputs unchanged, out new (the cache may hold anything); a backward: the
+    upstream gradient and the arrays of the cache unchanged; both repeatable and remembering
+    nothing between calls."""
     layer, direction = function.rsplit("_", 1)
-    arguments = LAYERS[layer](rng)
-    if direction == "backward":
-        forward = f"{layer}_forward"
-        out, cache = parts(getattr(student.layers, forward)(*arguments.values()), ("out", "cache"), forward)
-        arguments = {"dout": sampling.normal(rng, np.shape(out)), "cache": cache}
-    cases = Cases(credit, 2)
-    pure_and_repeatable(cases, getattr(student.layers, function), arguments)
+    calls = layer_calls(layer, rng)
+    cases = Cases(credit, 3 * len(calls))
+    for label, draw in calls:
+        first, second = draw(), draw()
+        if direction == "forward":
+            (inputs, settings, params), (other, _, _) = first, second
+            expected = forward_call(reference.layers, layer, other, settings, params)[0]
+            arguments = dict(inputs, **dict(zip(("name",), settings)))
+            again = Again(dict(other, **dict(zip(("name",), settings))), expected, params)
+            pure_and_repeatable(cases, getattr(student.layers, function), arguments, again, cache=1, label=label,
+                                **params)  # fmt: skip
+            continue
+        backward_arguments = []
+        for inputs, settings, params in (first, second):
+            out, cache = parts(forward_call(student.layers, layer, inputs, settings, params), ("out", "cache"),
+                               f"{layer}_forward")  # fmt: skip
+            upstream = sampling.normal(rng, np.shape(out))
+            _, exact_cache = forward_call(reference.layers, layer, inputs, settings, params)
+            expected = getattr(reference.layers, function)(upstream, exact_cache)
+            backward_arguments.append(({UPSTREAM[layer]: upstream, "cache": cache}, expected))
+        (arguments, _), (other, expected) = backward_arguments
+        pure_and_repeatable(cases, getattr(student.layers, function), arguments, Again(other, expected), label=label)
     cases.finish()

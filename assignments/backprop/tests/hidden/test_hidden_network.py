@@ -1,6 +1,7 @@
 """Hidden tests of network.py: losses and predictions against the reference, every gradient
 against central differences of the exact loss, stability at extreme scores, other activations and
-depths, arguments left unchanged and results repeatable."""
+depths, arguments left unchanged (also at extreme scores), results repeatable and nothing remembered
+between calls."""
 
 import numpy as np
 import pytest
@@ -8,9 +9,11 @@ import pytest
 from autograder.checks import assert_array, assert_int_array, assert_scalar, sampling
 from suite_support import (
     EXTREME_POINTS,
+    Again,
     Cases,
     assert_no_warnings,
     bce_inputs,
+    call_unchanged,
     check_gradients,
     check_parameter_gradients,
     loss_value,
@@ -108,7 +111,7 @@ LOSSES = ["sigmoid_bce_loss", "softmax_cross_entropy_loss"]
 @pytest.mark.parametrize("function", named_cases("finite, accurate, no warnings for scores up to 1e4", LOSSES, 1.0))
 def test_loss_stable_at_extreme_scores(student, reference, rng, credit, function):
     inputs = extreme_inputs(function, rng)
-    result = getattr(student.network, function).call(*inputs.values())
+    result = call_unchanged(getattr(student.network, function), inputs)
     assert_no_warnings(result, function, "scores of magnitude up to 1e4")
     loss, dscores = parts(result.value, ("loss", "dscores"), function)
     expected_loss, expected_dscores = getattr(reference.network, function)(*inputs.values())
@@ -335,7 +338,9 @@ NETWORK_FUNCTIONS = [
 
 @pytest.mark.partial_credit
 @pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable", NETWORK_FUNCTIONS, 0.25))
-def test_pure_and_repeatable(student, rng, credit, function):
-    cases = Cases(credit, 2)
-    pure_and_repeatable(cases, getattr(student.network, function), network_arguments(rng, function))
+def test_pure_and_repeatable(student, reference, rng, credit, function):
+    arguments, other = network_arguments(rng, function), network_arguments(rng, function)
+    again = Again(other, getattr(reference.network, function)(*other.values()))
+    cases = Cases(credit, 3)
+    pure_and_repeatable(cases, getattr(student.network, function), arguments, again)
     cases.finish()
