@@ -55,12 +55,46 @@ def assert_unchanged(before: Any, after: Any, *, function: str, name: str) -> No
     call. before: a deep copy (``copy.deepcopy``) taken before the call; after: the argument
     object itself after the call."""
     difference = first_difference(before, after)
-    if difference is not None:
-        raise CheckFailure(
-            f"{function} modified its argument {name} in place ({name}{difference.path} was "
-            f"{difference.first}, is now {difference.second}). Functions must not change their "
-            "arguments: work on new arrays (e.g. x.copy()) instead of assigning into the inputs."
+    if difference is None:
+        return
+    if round_off_only(before, after):
+        advice = (
+            "Its values changed only in their last digits: a value changed and then changed back by "
+            "arithmetic (x[i] += h, then x[i] -= h) is not restored bitwise, because of round-off. Save "
+            "the original value and assign it back instead."
         )
+    else:
+        advice = (
+            "Functions must not change their arguments: work on new arrays (e.g. x.copy()) instead of "
+            "assigning into the inputs."
+        )
+    raise CheckFailure(
+        f"{function} modified its argument {name} in place ({name}{difference.path} was "
+        f"{difference.first}, is now {difference.second}). {advice}"
+    )
+
+
+ROUND_OFF_RTOL = 1e-12
+"""Changes within this relative distance (a few thousand float64 steps) are round-off."""
+ROUND_OFF_ATOL = 1e-15
+
+
+def round_off_only(before: Any, after: Any) -> bool:
+    """Whether ``after`` differs from ``before`` only in float arrays of the same shape and
+    dtype, and there by no more than round-off (``ROUND_OFF_RTOL``, ``ROUND_OFF_ATOL``)."""
+    if type(before) is not type(after):
+        return False
+    if isinstance(before, np.ndarray):
+        if before.shape != after.shape or before.dtype != after.dtype:
+            return False
+        if not np.issubdtype(before.dtype, np.floating):
+            return np.array_equal(before, after)
+        return bool(np.all(np.abs(after - before) <= ROUND_OFF_ATOL + ROUND_OFF_RTOL * np.abs(before)))
+    if isinstance(before, dict):
+        return before.keys() == after.keys() and all(round_off_only(before[k], after[k]) for k in before)
+    if isinstance(before, (list, tuple)):
+        return len(before) == len(after) and all(round_off_only(a, b) for a, b in zip(before, after))
+    return _same_scalar(before, after)
 
 
 def assert_same_bits(first: Any, second: Any, *, function: str, name: str = "result") -> None:

@@ -296,6 +296,20 @@ def array_output(function: Any, shape: tuple[int, ...], *settings: Any, **option
     return Output(function, settings, options, checked)
 
 
+def values_output(function: Any, shape: tuple[int, ...]) -> Output:
+    """The result of ``function`` as float64 values: an array of ``shape`` whose bool or integer
+    entries (exact in float64) are converted, for checks of another function that only need the
+    numbers; the dtype itself is charged to ``function``'s own tests."""
+
+    def converted(result: Any) -> np.ndarray:
+        if type(result) is np.ndarray and (result.dtype == np.bool_ or np.issubdtype(result.dtype, np.integer)):
+            result = result.astype(np.float64)
+        assert_array_form(result, what=f"the result of {name_of(function)}", shape=shape)
+        return result
+
+    return Output(function, (), {}, converted)
+
+
 def array_result(function: Any, *args: Any, shape: tuple[int, ...], **options: Any) -> np.ndarray:
     """Call ``function`` and assert that it returned a finite float64 array of ``shape``."""
     return array_output(function, shape)(*args, **options)
@@ -631,6 +645,74 @@ def check_derivative(cases: Cases, forward: Output, activation: Activation, x: n
 def x_then_parameters(point: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
     """An activation's call: ``x`` positional, its parameter by keyword."""
     return (point["x"],), {name: value for name, value in point.items() if name != "x"}
+
+
+def tanh_approximate_gelu(x: np.ndarray) -> np.ndarray:
+    """The tanh approximation of GELU (a different function from the contract's exact GELU)."""
+    inner = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)
+    return 0.5 * x * (1.0 + np.tanh(inner))
+
+
+def tanh_approximate_gelu_grad(x: np.ndarray) -> np.ndarray:
+    """The derivative of ``tanh_approximate_gelu``."""
+    inner = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)
+    slope = np.sqrt(2.0 / np.pi) * (1.0 + 3 * 0.044715 * x**2)
+    return 0.5 * (1.0 + np.tanh(inner)) + 0.5 * x * (1.0 - np.tanh(inner) ** 2) * slope
+
+
+def known_mistakes(function: str, x: np.ndarray, params: dict[str, Any], ref: Any) -> tuple[dict[str, Any], ...]:
+    """Explanation -> the wrong value that mistake gives, for each result of the activation
+    function ``function`` at x (a tuple of one dict, two for prelu_grad). ref: right activation
+    functions by name (the reference module, or the contract's formulas)."""
+    sigma = ref.sigmoid
+    beta = params.get("beta", 1.0)
+    mistakes = {
+        "threshold": lambda: {"theta is ignored (x is compared with 0)": ref.threshold(x)},
+        "sigmoid_grad": lambda: {
+            "the derivative is evaluated at the output σ(x) instead of the input x": ref.sigmoid_grad(sigma(x)),
+            "the formula s·(1 − s), meant for the output s = σ(x), is applied to the input x": x * (1.0 - x),
+        },
+        "tanh_grad": lambda: {
+            "the derivative is evaluated at the output tanh(x) instead of the input x": ref.tanh_grad(ref.tanh(x)),
+            "the formula 1 − t², meant for the output t = tanh(x), is applied to the input x": 1.0 - x**2,
+        },
+        "leaky_relu": lambda: {"the slope argument is ignored (the default 0.01 is used)": ref.leaky_relu(x)},
+        "leaky_relu_grad": lambda: {"the slope argument is ignored (the default 0.01 is used)": ref.leaky_relu_grad(x)},
+        "prelu": lambda: {
+            "the branches are swapped (alpha·x where x > 0, x elsewhere)": np.where(x > 0, params["alpha"] * x, x)
+        },
+        "elu": lambda: {"alpha is ignored (the default 1 is used)": ref.elu(x)},
+        "elu_grad": lambda: {"alpha is ignored (the default 1 is used)": ref.elu_grad(x)},
+        "swish": lambda: {"beta is ignored (the default 1 is used)": ref.swish(x)},
+        "swish_grad": lambda: {
+            "beta is ignored (the default 1 is used)": ref.swish_grad(x),
+            "the chain-rule factor beta of σ(beta·x) is missing: σ(βx) + x·σ(βx)(1 − σ(βx))":
+                sigma(beta * x) * (1.0 + x * sigma(-beta * x)),
+        },
+        "gelu": lambda: {
+            "the tanh approximation of GELU is used; the contract asks for the exact x·Φ(x) through erf":
+                tanh_approximate_gelu(x),
+            "Φ(x) is computed as (1 + erf(x))/2 instead of (1 + erf(x/√2))/2": 0.5 * x * (1.0 + erf(x)),
+        },
+        "gelu_grad": lambda: {
+            "the x·φ(x) term of the product rule is missing (only Φ(x) is returned)": normal_cdf(x),
+            "the derivative of the tanh approximation of GELU is used, not of the exact x·Φ(x)":
+                tanh_approximate_gelu_grad(x),
+        },
+        "prelu_grad": lambda: (
+            {"dfdx uses 1 and alpha on the wrong sides of 0": np.where(x > 0, params["alpha"] * np.ones_like(x), 1.0)},
+            {"the branches of dfdalpha are swapped (x where x > 0, 0 elsewhere)": np.where(x > 0, x, 0.0)},
+        ),
+    }  # fmt: skip
+    found = mistakes.get(function, dict)()
+    return found if isinstance(found, tuple) else (found,)
+
+
+def wrong_branch_at_kink(wrong: np.ndarray, variable: str = "x", kink: float = 0.0) -> dict[str, np.ndarray]:
+    """The candidate explaining ``wrong``, the value a function gives when its ``variable > kink``
+    branch is taken at the kink (e.g. through a mask ``x >= 0``)."""
+    return {f"at the kink {variable} = {kink:g} the {variable} > {kink:g} branch was used (e.g. a mask "
+            f"{variable} >= {kink:g}); by the course's convention the {variable} <= {kink:g} branch applies there": wrong}  # fmt: skip
 
 
 EXTREME_POINTS = np.array([-1e4, -800.0, -710.0, -40.0, -1.5, 0.7, 40.0, 710.0, 800.0, 1e4])
