@@ -148,8 +148,8 @@ BUGS = {
         {
             "numerical_gradient: the gradient of data.ripple_bowl, and x unchanged afterwards",
             "numerical_gradient: x holds bitwise its original values afterwards",
-            "numerical_gradient: arguments unchanged, results repeatable",
-            "gradient_check: arguments unchanged, results repeatable",
+            "numerical_gradient: arguments unchanged, results repeatable, nothing remembered",
+            "gradient_check: arguments unchanged, results repeatable, nothing remembered",
         },
         ("numerical_gradient: x holds bitwise its original values afterwards", "modified its argument x in place"),
     ),

@@ -65,3 +65,75 @@ def gelu__erf_with_erfc_tail(x):
     scaled = x / np.sqrt(2.0)
     cdf = np.where(x >= 0, 0.5 * (1.0 + special.erf(scaled)), 0.5 * special.erfc(-scaled))
     return x * cdf
+
+
+def sigmoid__class_based(x):
+    """sigmoid through a class-based activation (forward() remembers the output) wrapped by the function."""
+
+    class Sigmoid:
+        def forward(self, inputs):
+            self.output = special.expit(inputs)
+            return self.output
+
+        def derivative(self):
+            return self.output * (1.0 - self.output)
+
+    return Sigmoid().forward(x)
+
+
+def sigmoid_grad__class_based(x):
+    """sigmoid through a class-based activation (forward() remembers the output) wrapped by the function."""
+
+    class Sigmoid:
+        def forward(self, inputs):
+            self.output = special.expit(inputs)
+            return self.output
+
+        def derivative(self):
+            return self.output * (1.0 - self.output)
+
+    layer = Sigmoid()
+    layer.forward(x)
+    return layer.derivative()
+
+
+def swish__expit(x, beta=1.0):
+    """swish and its derivative with scipy.special.expit."""
+    return x * special.expit(beta * x)
+
+
+def swish_grad__expit(x, beta=1.0):
+    """swish and its derivative with scipy.special.expit."""
+    s = special.expit(beta * x)
+    return s + beta * x * s * (1.0 - s)
+
+
+def elu__expm1(x, alpha=1.0):
+    """elu with np.expm1 on the clipped negative side."""
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def leaky_relu__loop(x, slope=0.01):
+    """leaky_relu and its derivative looping over the entries."""
+    out = np.empty(x.shape)
+    for index, value in np.ndenumerate(x):
+        out[index] = value if value > 0 else slope * value
+    return out
+
+
+def leaky_relu_grad__loop(x, slope=0.01):
+    """leaky_relu and its derivative looping over the entries."""
+    out = np.empty(x.shape)
+    for index, value in np.ndenumerate(x):
+        out[index] = 1.0 if value > 0 else slope
+    return out
+
+
+def threshold__boolean_mask(x, theta=0.0):
+    """threshold as a boolean mask converted to float64."""
+    return (x > theta).astype(np.float64)
+
+
+def threshold_grad__zeros(x, theta=0.0):
+    """threshold_grad as np.zeros of the input's shape."""
+    return np.zeros(np.shape(x))

@@ -62,3 +62,45 @@ def window_classifier_loss__bincount(params, windows, labels, activation="tanh")
     word_grads = dx.reshape(words.size, E.shape[1])
     columns = [np.bincount(words, weights=word_grads[:, j], minlength=len(E)) for j in range(E.shape[1])]
     return loss, {"E": np.stack(columns, axis=1), "W": dW, "b": db, "u": h.T @ dscores}
+
+
+def mlp_loss__layer_objects(params, X, y, activation="relu"):
+    """mlp_loss in the style of "Neural Networks from Scratch": dense and activation objects with forward() and backward()."""
+    from activations import ACTIVATIONS
+
+    class Dense:
+        def __init__(self, weights, biases):
+            self.weights, self.biases = weights, biases
+
+        def forward(self, inputs):
+            self.inputs = inputs
+            return inputs @ self.weights.T + self.biases
+
+        def backward(self, dvalues):
+            self.dweights, self.dbiases = dvalues.T @ self.inputs, dvalues.sum(axis=0)
+            return dvalues @ self.weights
+
+    class Activation:
+        def __init__(self, name):
+            self.f, self.df = ACTIVATIONS[name]
+
+        def forward(self, inputs):
+            self.inputs = inputs
+            return self.f(inputs)
+
+        def backward(self, dvalues):
+            return dvalues * self.df(self.inputs)
+
+    n_layers = len(params) // 2
+    dense = [Dense(params[f"W{layer}"], params[f"b{layer}"]) for layer in range(1, n_layers + 1)]
+    steps = [step for layer in dense[:-1] for step in (layer, Activation(activation))] + [dense[-1]]
+    values = X
+    for step in steps:
+        values = step.forward(values)
+    loss, dvalues = softmax_cross_entropy_loss(values, y)
+    for step in reversed(steps):
+        dvalues = step.backward(dvalues)
+    grads = {}
+    for layer, step in enumerate(dense, start=1):
+        grads[f"W{layer}"], grads[f"b{layer}"] = step.dweights, step.dbiases
+    return loss, grads

@@ -39,3 +39,34 @@ def train__running_total(loss_fn, params, X, y, lr, epochs, batch_size, seed):
             params = sgd_step(params, grads, lr)
         history.append(total / len(batches))
     return params, history
+
+
+def train__history_array(loss_fn, params, X, y, lr, epochs, batch_size, seed):
+    """train returning history as a float64 array (np.mean over the batch losses of each epoch)."""
+    history = np.zeros(epochs)
+    for epoch in range(epochs):
+        losses = []
+        for idx in minibatch_indices(len(X), batch_size, seed + epoch):
+            loss, grads = loss_fn(params, X[idx], y[idx])
+            losses.append(loss)
+            params = sgd_step(params, grads, lr)
+        history[epoch] = np.mean(losses)
+    return params, history
+
+
+def train__history_tuple(loss_fn, params, X, y, lr, epochs, batch_size, seed):
+    """train returning history as a tuple of floats."""
+    history = []
+    for epoch in range(epochs):
+        losses = []
+        for idx in minibatch_indices(len(X), batch_size, seed + epoch):
+            loss, grads = loss_fn(params, X[idx], y[idx])
+            losses.append(float(loss))
+            params = sgd_step(params, grads, lr)
+        history.append(sum(losses) / len(losses))
+    return params, tuple(history)
+
+
+def sgd_step__comprehension(params, grads, lr):
+    """sgd_step as a dict comprehension."""
+    return {key: value - lr * grads[key] for key, value in params.items()}

@@ -81,7 +81,7 @@ def test_stable_at_extreme_inputs(student, reference, rng, function):
 @pytest.mark.parametrize(
     "name",
     [pytest.param(name, id=name, marks=[pytest.mark.points(0.25),
-                                        pytest.mark.name(f"{name}, {name}_grad: inputs unchanged, results repeatable")])
+                                        pytest.mark.name(f"{name}, {name}_grad: inputs unchanged, results repeatable, nothing remembered")])
      for name in ACTIVATIONS],
 )  # fmt: skip
 def test_pure_and_repeatable(student, reference, rng, credit, name):

@@ -96,7 +96,7 @@ GRADCHECK_FUNCTIONS = ["relative_error", "numerical_gradient", "gradient_check"]
 
 
 @pytest.mark.partial_credit
-@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable", GRADCHECK_FUNCTIONS, 0.5))
+@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable, nothing remembered", GRADCHECK_FUNCTIONS, 0.5))
 def test_pure_and_repeatable(student, reference, provided, rng, credit, function):
     def arguments(data, x):
         """The arguments at x, with the functions of ``data`` (the worker's or this process's)."""

@@ -1,6 +1,7 @@
 """Hidden tests of layers.py: forward values against the reference, backward gradients against
 central differences of the exact layers (with a random upstream gradient; one large layer along
-random directions), inputs left unchanged and results repeatable."""
+random directions), inputs left unchanged (a cache may hold anything), results repeatable and nothing remembered
+between calls, and for every activation of the registry."""
 
 from functools import partial
 
@@ -175,7 +176,7 @@ def forward_call(layers, layer, inputs, settings, params):
 
 
 @pytest.mark.partial_credit
-@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable", LAYER_FUNCTIONS, 0.25))
+@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable, nothing remembered", LAYER_FUNCTIONS, 0.25))
 def test_pure_and_repeatable(student, reference, rng, credit, function):
     """A forward: its inputs unchanged, out new (the cache may hold anything); a backward: the
     upstream gradient and the arrays of the cache unchanged; both repeatable and remembering

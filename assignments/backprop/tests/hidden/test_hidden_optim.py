@@ -189,7 +189,7 @@ def optim_arguments(function, rng, least_squares_loss):
 @pytest.mark.parametrize(
     "function",
     [pytest.param(function, marks=[pytest.mark.points(points),
-                                   pytest.mark.name(f"{function}: arguments unchanged, results repeatable")])
+                                   pytest.mark.name(f"{function}: arguments unchanged, results repeatable, nothing remembered")])
      for function, points in (("sgd_step", 0.125), ("minibatch_indices", 0.125), ("train", 0.25))],
 )  # fmt: skip
 def test_pure_and_repeatable(student, reference, provided, rng, credit, function):
