@@ -37,6 +37,7 @@ from autograder.checks import (
     assert_structure,
     assert_unchanged,
     check_gradient,
+    first_difference,
     sampling,
 )
 from autograder.checks.messages import count_items, describe
@@ -238,10 +239,12 @@ def pure_and_repeatable(cases: Cases, function: Any, arguments: dict[str, Any], 
         assert_same_bits(comparable(results[0]), comparable(results[1]), function=name)
     if again is not None:
         with cases.case(f"{label}{name}: no results kept between calls"), lead(
-            f"Called again with other values of the same shapes, {name} must give their own results (nothing "
-            "remembered from the call before, e.g. a result memoised by shape):"
+            f"Called again with other values of the same shapes, {name} returned bitwise what it returned the "
+            "call before, a result remembered (e.g. memoised by shape) instead of computed:"
         ):
-            assert_values(documented(results[2], cache), again.expected, what=f"the result of {name}")
+            stale = first_difference(comparable(documented(results[2], cache)), comparable(documented(results[0], cache)))
+            if stale is None:  # a wrong but fresh result is the value tests' business
+                assert_values(documented(results[2], cache), again.expected, what=f"the result of {name}")
 
 
 def assert_no_warnings(result, function: str, inputs: str) -> None:
