@@ -97,12 +97,12 @@ def sigmoid_grad__class_based(x):
     return layer.derivative()
 
 
-def swish__expit(x, beta=1.0):
+def swish__scipy_expit(x, beta=1.0):
     """swish and its derivative with scipy.special.expit."""
     return x * special.expit(beta * x)
 
 
-def swish_grad__expit(x, beta=1.0):
+def swish_grad__scipy_expit(x, beta=1.0):
     """swish and its derivative with scipy.special.expit."""
     s = special.expit(beta * x)
     return s + beta * x * s * (1.0 - s)

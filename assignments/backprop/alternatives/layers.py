@@ -146,12 +146,12 @@ def activation_backward__cs231n_relu_mask(dh, cache):
     return dh * derivative(z, **params)
 
 
-def prelu_forward__input_cache(z, alpha):
+def prelu_forward__prelu_input_cache(z, alpha):
     """PReLU layer whose cache is (z, alpha) themselves."""
     return np.where(z > 0, z, alpha * z), (z, alpha)
 
 
-def prelu_backward__input_cache(dh, cache):
+def prelu_backward__prelu_input_cache(dh, cache):
     """PReLU layer whose cache is (z, alpha) themselves."""
     z, alpha = cache
     negative = z <= 0
