@@ -188,6 +188,7 @@ N, D, M = 4, 3, 5
 X_AFF, W_AFF, B_AFF, DOUT = (rng.normal(size=s) for s in [(N, D), (M, D), (M,), (N, M)])
 W_SQUARE, B_SQUARE, DOUT_SQUARE = (rng.normal(size=s) for s in [(D, D), (D,), (N, D)])
 Z, DH = 2.0 * rng.normal(size=(N, M)), rng.normal(size=(N, M))
+Z[0, :2] = 0.0  # the kink of the layers' backward passes
 LAYER_ALPHA = rng.uniform(0.1, 0.9, M)
 LAYER_ACTIVATIONS = [
     ("sigmoid", {}), ("tanh", {}), ("relu", {}), ("leaky_relu", {"slope": 0.2}), ("elu", {"alpha": 1.7}),

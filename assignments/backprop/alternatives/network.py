@@ -66,8 +66,6 @@ def window_classifier_loss__bincount(params, windows, labels, activation="tanh")
 
 def mlp_loss__layer_objects(params, X, y, activation="relu"):
     """mlp_loss in the style of "Neural Networks from Scratch": dense and activation objects with forward() and backward()."""
-    from activations import ACTIVATIONS
-
     class Dense:
         def __init__(self, weights, biases):
             self.weights, self.biases = weights, biases
@@ -82,7 +80,7 @@ def mlp_loss__layer_objects(params, X, y, activation="relu"):
 
     class Activation:
         def __init__(self, name):
-            self.f, self.df = ACTIVATIONS[name]
+            self.f, self.df = activations.ACTIVATIONS[name]
 
         def forward(self, inputs):
             self.inputs = inputs
