@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from autograder.aliasing import shared_memory
+from autograder.aliasing import Contents, shared_memory
 from autograder.codec import CodecError, FunctionRef, HandleTracker, convert, reference_or_reject
 from autograder.errors import StudentError
 from autograder.sandbox import CallResult, Worker
@@ -153,6 +153,7 @@ class LocalStudent(Student):
         try:
             resolved = convert((args, kwargs), fallback=reference_or_reject,
                                resolve_handle=runtime.handles.resolve, resolve_function=runtime.function)
+            contents = Contents(*resolved) if return_args else None
             value, caught = runtime.call(module, function, *resolved)
         except CallFailed as failed:
             raise failed.failure.error() from failed.__cause__
@@ -162,8 +163,9 @@ class LocalStudent(Student):
             raise unsendable(function, err).error() from None
         seconds = time.monotonic() - start
         aliases = shared_memory(value, args, kwargs) if return_args else None
+        replaced = contents.replaced(*resolved) if return_args else None
         return CallResult(value, caught, args if return_args else None, kwargs if return_args else None, seconds,
-                          aliases)
+                          aliases, replaced)
 
     def close(self) -> None:
         """Forgets the imported student modules."""

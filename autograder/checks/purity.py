@@ -8,6 +8,7 @@ and a NaN equals the same NaN.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,13 +51,23 @@ def first_difference(first: Any, second: Any, path: str = "") -> Difference | No
     return Difference(path, format_exact(first), format_exact(second))
 
 
-def assert_unchanged(before: Any, after: Any, *, function: str, name: str) -> None:
+def assert_unchanged(before: Any, after: Any, *, function: str, name: str, replaced: Iterable[str] = ()) -> None:
     """Assert that argument ``name`` of ``function`` still holds bitwise what it held before the
     call. before: a deep copy (``copy.deepcopy``) taken before the call; after: the argument
-    object itself after the call."""
+    object itself after the call; replaced: the paths inside the argument whose item the call
+    assigned anew into a dict or list (``"['W']"``), so that the message tells an assignment
+    into a container from an array changed in place."""
     difference = first_difference(before, after)
     if difference is None:
         return
+    assigned = next((path for path in replaced if difference.path.startswith(path)), None)
+    if assigned is not None:
+        raise CheckFailure(
+            f"{function} assigned into its argument {name}: {name}{assigned} holds another object after the "
+            f"call ({name}{difference.path} was {difference.first}, is now {difference.second}). Functions must "
+            f"not change their arguments, not even by assigning into a dict or list they were given: build a "
+            "new one (e.g. a dict comprehension) and return it."
+        )
     if round_off_only(before, after):
         advice = (
             "Its values changed only in their last digits: a value changed and then changed back by "

@@ -156,9 +156,12 @@ def call_unchanged(function: Any, arguments: dict[str, Any], *, cache: int | Non
     before = dict(zip(arguments, copied(arguments.values())), **copy.deepcopy(options))
     result = function.call(*arguments.values(), return_args=True, **options)
     after = dict(zip(arguments, result.args_after), **result.kwargs_after)
+    positions = {name: position for position, name in enumerate(arguments)}
     for name, value in before.items():
         if not is_function(value):
-            assert_unchanged(comparable(value), comparable(after[name]), function=name_of(function), name=name)
+            replaced = [path for argument, path in result.replaced if argument in (name, positions.get(name))]
+            assert_unchanged(comparable(value), comparable(after[name]), function=name_of(function), name=name,
+                             replaced=replaced)  # fmt: skip
     assert_new_arrays(result, function, list(arguments), cache=cache)
     return result
 
