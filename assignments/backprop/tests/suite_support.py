@@ -23,6 +23,7 @@ import copy
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -597,6 +598,36 @@ DERIVATIVES = [a.grad for a in ACTIVATIONS.values()]
 STABLE = [name for a in ACTIVATIONS.values() if a.stable for name in (a.name, a.grad)]
 
 
+def plain_sigmoid(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1 / (1 + e^-x), evaluated literally."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+FORMULAS = {
+    "threshold": lambda x, theta=0.0: np.where(x > theta, 1.0, 0.0),
+    "threshold_grad": lambda x, theta=0.0: np.zeros_like(x),
+    "sigmoid": plain_sigmoid,
+    "sigmoid_grad": lambda x: plain_sigmoid(x) * (1.0 - plain_sigmoid(x)),
+    "tanh": lambda x: (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x)),
+    "tanh_grad": lambda x: 1.0 - np.tanh(x) ** 2,
+    "relu": lambda x: np.where(x > 0, x, 0.0),
+    "relu_grad": lambda x: np.where(x > 0, 1.0, 0.0),
+    "leaky_relu": lambda x, slope=0.01: np.where(x > 0, x, slope * x),
+    "leaky_relu_grad": lambda x, slope=0.01: np.where(x > 0, 1.0, slope),
+    "prelu": lambda x, alpha: np.where(x > 0, x, alpha * x),
+    "prelu_grad": lambda x, alpha: (np.where(x > 0, 1.0, alpha * np.ones_like(x)), np.where(x > 0, 0.0, x)),
+    "elu": lambda x, alpha=1.0: np.where(x > 0, x, alpha * (np.exp(x) - 1.0)),
+    "elu_grad": lambda x, alpha=1.0: np.where(x > 0, 1.0, alpha * np.exp(x)),
+    "swish": lambda x, beta=1.0: x * plain_sigmoid(beta * x),
+    "swish_grad": lambda x, beta=1.0: plain_sigmoid(beta * x) * (1.0 + beta * x * (1.0 - plain_sigmoid(beta * x))),
+    "gelu": lambda x: x * normal_cdf(x),
+    "gelu_grad": lambda x: normal_cdf(x) + x * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi),
+}
+"""The contract's table, evaluated the plain way (fine for moderate inputs, not for |x| near 1e4)."""
+CONTRACT = SimpleNamespace(**FORMULAS, ACTIVATIONS={a.name: (FORMULAS[a.name], FORMULAS[a.grad]) for a in REGISTRY})
+"""The formulas as a module of functions with its registry, like the reference activations."""
+
+
 def activation_of(function: str) -> Activation:
     """The activation of a function of activations.py (``sigmoid_grad`` -> sigmoid)."""
     return ACTIVATIONS[function.removesuffix("_grad")]
@@ -728,6 +759,27 @@ EXTREME_POINTS = np.array([-1e4, -800.0, -710.0, -40.0, -1.5, 0.7, 40.0, 710.0, 
 # --------------------------------------------------------------------------- layers and losses
 
 
+def affine_mistakes(units: int) -> dict[str, dict[str, np.ndarray]]:
+    """Known wrong gradients of an affine layer with ``units`` outputs, by input name."""
+    return {"b": {"db is the local derivative ∂out/∂b = 1 instead of the upstream gradient summed over the batch":
+                  np.ones(units)}}  # fmt: skip
+
+
+def activation_layer_mistakes(ref: Any, name: str, z: np.ndarray, upstream: np.ndarray,
+                              params: dict[str, Any]) -> dict[str, np.ndarray]:  # fmt: skip
+    """Known wrong dz of an activation layer; ref: right activations with their ``ACTIVATIONS``
+    registry (the reference module, or ``CONTRACT``)."""
+    forward, derivative = ref.ACTIVATIONS[name]
+    mistakes = {
+        "the derivative is evaluated at the layer's output h = f(z) instead of its input z (the forward "
+        "caches h instead of z)": upstream * derivative(forward(z, **params), **params),
+    }
+    if params:
+        mistakes["the activation's parameters are not passed on to its derivative in the backward pass "
+                 "(the default is used)"] = upstream * derivative(z)  # fmt: skip
+    return mistakes
+
+
 def affine_inputs(rng: np.random.Generator, n: int, d: int, m: int) -> dict[str, np.ndarray]:
     """x (N, D), W (M, D), b (M,) of an affine layer."""
     return {"x": sampling.normal(rng, (n, d)), "W": sampling.normal(rng, (m, d)), "b": sampling.normal(rng, m)}
@@ -742,6 +794,17 @@ def bce_inputs(rng: np.random.Generator, label_dtype: Any = np.int64, n: int = 6
     """scores (N,) and labels y (N,) of both values for ``sigmoid_bce_loss``."""
     labels = rng.permutation(np.arange(n) % 2).astype(label_dtype)
     return {"scores": sampling.normal(rng, n, scale=2.0), "y": labels}
+
+
+def bce_mistakes(scores: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Known wrong losses of sigmoid_bce_loss."""
+    losses_of_ones = np.logaddexp(0.0, -scores)
+    return {"the (1 − y)·log(1 − σ(s)) term is missing: examples with label 0 cost nothing":
+            float(np.mean(y * losses_of_ones))}  # fmt: skip
+
+
+MISSING_ONE_HOT = "the 1 of the true class is not subtracted (dscores = softmax(scores) / N)"
+"""The likely cause of dscores of a softmax cross-entropy that equal the probabilities over N."""
 
 
 def softmax_inputs(rng: np.random.Generator, n: int = 5, classes: int = 3) -> dict[str, np.ndarray]:
@@ -849,6 +912,13 @@ def relative_error_mistakes(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
         "the norms of the whole arrays are compared (‖a − b‖ / (‖a‖ + ‖b‖)) instead of the largest elementwise "
         "relative error": float(np.linalg.norm(a - b) / max(1e-8, np.linalg.norm(a) + np.linalg.norm(b))),
     }
+
+
+def forward_differences(f: Callable[[np.ndarray], float], x: np.ndarray, h: float) -> dict[str, np.ndarray]:
+    """The candidate explaining a numerical gradient of ``f`` at x by forward differences."""
+    steps = np.eye(x.size).reshape(x.size, *x.shape)
+    one_sided = np.array([(f(x + h * step) - f(x)) / h for step in steps]).reshape(x.shape)
+    return {"forward differences (f(x + h·e_i) − f(x)) / h are used instead of central differences": one_sided}
 
 
 def not_round_tripping(rng: np.random.Generator, shape: tuple[int, ...], h: float) -> np.ndarray:

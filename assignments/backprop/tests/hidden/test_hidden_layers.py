@@ -16,7 +16,9 @@ from suite_support import (
     Cases,
     Output,
     activation_input,
+    activation_layer_mistakes,
     affine_inputs,
+    affine_mistakes,
     check_gradients,
     check_layer,
     describe_params,
@@ -52,11 +54,9 @@ def test_affine_forward_values(student, reference, rng):
 @pytest.mark.parametrize("wrt", gradient_cases("affine", ("x", "W", "b")))
 def test_affine_backward_gradient(student, reference, rng, credit, wrt):
     n, d, m = sampling.distinct_sizes(rng, 3)
-    mistakes = {"b": {"db is the local derivative ∂out/∂b = 1 instead of the upstream gradient summed over the batch":
-                      np.ones(m)}}  # fmt: skip
     check_layer(credit, student.layers.affine_forward, student.layers.affine_backward, affine_inputs(rng, n, d, m),
                 sampling.normal(rng, (n, m)), exact_output(reference.layers.affine_forward),
-                compared_with="the exact affine layer", rng=rng, wrt=(wrt,), candidates=mistakes)  # fmt: skip
+                compared_with="the exact affine layer", rng=rng, wrt=(wrt,), candidates=affine_mistakes(m))  # fmt: skip
 
 
 @pytest.mark.points(0.5)
@@ -86,19 +86,6 @@ def test_activation_forward_values(student, reference, rng, credit):
     cases.finish()
 
 
-def activation_layer_mistakes(ref, name, z, upstream, params):
-    """Known wrong dz of an activation layer."""
-    forward, derivative = ref.activations.ACTIVATIONS[name]
-    mistakes = {
-        "the derivative is evaluated at the layer's output h = f(z) instead of its input z (the forward "
-        "caches h instead of z)": upstream * derivative(forward(z, **params), **params),
-    }
-    if params:
-        mistakes["the activation's parameters are not passed on to its derivative in the backward pass "
-                 "(the default is used)"] = upstream * derivative(z)  # fmt: skip
-    return mistakes
-
-
 @pytest.mark.points(1.75)
 @pytest.mark.partial_credit
 def test_activation_backward_gradient(student, reference, rng, credit):
@@ -115,7 +102,7 @@ def test_activation_backward_gradient(student, reference, rng, credit):
             upstream, function="activation_backward", rng=rng, kinks={"z": activation.kinks(params)},
             label=f"{activation.name}: ",
             compared_with=f"the exact {activation.name!r} layer with {describe_params(params)}",
-            candidates={"z": activation_layer_mistakes(reference, activation.name, inputs["z"], upstream, params)},
+            candidates={"z": activation_layer_mistakes(reference.activations, activation.name, inputs["z"], upstream, params)},
         )  # fmt: skip
     cases.finish()
 

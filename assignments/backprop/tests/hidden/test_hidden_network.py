@@ -9,10 +9,12 @@ import pytest
 from autograder.checks import assert_array, assert_int_array, assert_scalar, sampling
 from suite_support import (
     EXTREME_POINTS,
+    MISSING_ONE_HOT,
     Again,
     Cases,
     assert_no_warnings,
     bce_inputs,
+    bce_mistakes,
     call_unchanged,
     check_gradients,
     check_parameter_gradients,
@@ -34,13 +36,6 @@ BATCH = 7
 
 
 # --------------------------------------------------------------------------- the two losses
-
-
-def bce_mistakes(scores, y):
-    """Known wrong losses of sigmoid_bce_loss."""
-    losses_of_ones = np.logaddexp(0.0, -scores)
-    return {"the (1 − y)·log(1 − σ(s)) term is missing: examples with label 0 cost nothing":
-            float(np.mean(y * losses_of_ones))}  # fmt: skip
 
 
 @pytest.mark.points(1.0)
@@ -92,7 +87,7 @@ def loss_gradient_mistakes(function, exact, scores, y):
         return {}
     n, classes = scores.shape
     probabilities = exact(scores, y)[1] + np.eye(classes)[y] / n
-    return {"the 1 of the true class is not subtracted (dscores = softmax(scores) / N)": probabilities}
+    return {MISSING_ONE_HOT: probabilities}
 
 
 def extreme_inputs(function, rng):

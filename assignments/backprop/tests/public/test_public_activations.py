@@ -1,13 +1,13 @@
 """Public tests of activations.py: values from the contract's formulas, the value at each kink, and
 every derivative against central differences of your own forward function."""
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
 from autograder.checks import assert_array
 from suite_support import (
+    CONTRACT,
+    FORMULAS,
     DERIVATIVES,
     FUNCTIONS,
     Cases,
@@ -24,35 +24,6 @@ from suite_support import (
 )
 
 SHAPE = (2, 3)
-
-
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-FORMULAS = {
-    "threshold": lambda x, theta=0.0: np.where(x > theta, 1.0, 0.0),
-    "threshold_grad": lambda x, theta=0.0: np.zeros_like(x),
-    "sigmoid": sigmoid,
-    "sigmoid_grad": lambda x: sigmoid(x) * (1.0 - sigmoid(x)),
-    "tanh": lambda x: (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x)),
-    "tanh_grad": lambda x: 1.0 - np.tanh(x) ** 2,
-    "relu": lambda x: np.where(x > 0, x, 0.0),
-    "relu_grad": lambda x: np.where(x > 0, 1.0, 0.0),
-    "leaky_relu": lambda x, slope=0.01: np.where(x > 0, x, slope * x),
-    "leaky_relu_grad": lambda x, slope=0.01: np.where(x > 0, 1.0, slope),
-    "prelu": lambda x, alpha: np.where(x > 0, x, alpha * x),
-    "prelu_grad": lambda x, alpha: (np.where(x > 0, 1.0, alpha * np.ones_like(x)), np.where(x > 0, 0.0, x)),
-    "elu": lambda x, alpha=1.0: np.where(x > 0, x, alpha * (np.exp(x) - 1.0)),
-    "elu_grad": lambda x, alpha=1.0: np.where(x > 0, 1.0, alpha * np.exp(x)),
-    "swish": lambda x, beta=1.0: x * sigmoid(beta * x),
-    "swish_grad": lambda x, beta=1.0: sigmoid(beta * x) * (1.0 + beta * x * (1.0 - sigmoid(beta * x))),
-    "gelu": lambda x: x * normal_cdf(x),
-    "gelu_grad": lambda x: normal_cdf(x) + x * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi),
-}
-"""The contract's table, evaluated the plain way (fine for the moderate inputs used here)."""
-CONTRACT = SimpleNamespace(**FORMULAS)
-"""The formulas as a module of functions, for ``known_mistakes``."""
 
 
 def assert_activation_result(got, expected, function, mistakes, **options):

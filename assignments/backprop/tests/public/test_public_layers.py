@@ -7,9 +7,12 @@ import pytest
 
 from autograder.checks import assert_array, sampling
 from suite_support import (
+    CONTRACT,
     REGISTRY,
     Cases,
     activation_input,
+    activation_layer_mistakes,
+    affine_mistakes,
     affine_inputs,
     array_result,
     check_gradients,
@@ -42,7 +45,7 @@ def test_affine_backward_agrees_with_your_forward(student, rng, credit):
     n, d, m = sampling.distinct_sizes(rng, 3, low=2, high=5)
     check_layer(credit, student.layers.affine_forward, student.layers.affine_backward, affine_inputs(rng, n, d, m),
                 sampling.normal(rng, (n, m)), forward_output(student.layers.affine_forward, (n, m)),
-                compared_with="your own affine_forward", rng=rng)  # fmt: skip
+                compared_with="your own affine_forward", rng=rng, candidates=affine_mistakes(m))  # fmt: skip
 
 
 @pytest.mark.points(0.5)
@@ -79,6 +82,7 @@ def test_activation_backward_agrees_with_your_forward(student, rng, credit):
             function="activation_backward", rng=rng, kinks={"z": activation.kinks(params)},
             label=f"{activation.name}: ",
             compared_with=f"your own activation_forward for {activation.name!r} with {describe_params(params)}",
+            candidates={"z": activation_layer_mistakes(CONTRACT, activation.name, inputs["z"], upstream, params)},
         )  # fmt: skip
     cases.finish()
 
