@@ -137,3 +137,56 @@ def threshold__boolean_mask(x, theta=0.0):
 def threshold_grad__zeros(x, theta=0.0):
     """threshold_grad as np.zeros of the input's shape."""
     return np.zeros(np.shape(x))
+
+
+def relu__activation_object(x):
+    """relu and its derivative through an Activation_ReLU object ("Neural Networks from Scratch") whose forward() the functions call."""
+
+    class ActivationReLU:
+        def forward(self, inputs):
+            self.inputs = inputs
+            self.output = np.maximum(0.0, inputs)
+            return self.output
+
+        def backward(self, dvalues):
+            dinputs = dvalues.copy()
+            dinputs[self.inputs <= 0] = 0
+            return dinputs
+
+    return ActivationReLU().forward(x)
+
+
+def relu_grad__activation_object(x):
+    """relu and its derivative through an Activation_ReLU object ("Neural Networks from Scratch") whose forward() the functions call."""
+
+    class ActivationReLU:
+        def forward(self, inputs):
+            self.inputs = inputs
+            self.output = np.maximum(0.0, inputs)
+            return self.output
+
+        def backward(self, dvalues):
+            dinputs = dvalues.copy()
+            dinputs[self.inputs <= 0] = 0
+            return dinputs
+
+    layer = ActivationReLU()
+    layer.forward(x)
+    return layer.backward(np.ones(x.shape))
+
+
+def gelu__math_erf_loop(x):
+    """gelu and its derivative looping over the entries with math.erf and math.exp."""
+    out = np.empty(x.shape)
+    for index, value in np.ndenumerate(x):
+        out[index] = 0.5 * value * (1.0 + math.erf(value / math.sqrt(2.0)))
+    return out
+
+
+def gelu_grad__math_erf_loop(x):
+    """gelu and its derivative looping over the entries with math.erf and math.exp."""
+    out = np.empty(x.shape)
+    for index, value in np.ndenumerate(x):
+        cdf = 0.5 * (1.0 + math.erf(value / math.sqrt(2.0)))
+        out[index] = cdf + value * math.exp(-0.5 * value * value) / math.sqrt(2.0 * math.pi)
+    return out

@@ -102,3 +102,40 @@ def mlp_loss__layer_objects(params, X, y, activation="relu"):
     for layer, step in enumerate(dense, start=1):
         grads[f"W{layer}"], grads[f"b{layer}"] = step.dweights, step.dbiases
     return loss, grads
+
+
+def window_classifier_loss__cs224n_column_vectors(params, windows, labels, activation="tanh"):
+    """window_classifier_loss in CS224N's style: one window at a time with column vectors, the gradients accumulated in a loop."""
+    E, W, b, u = params["E"], params["W"], params["b"], params["u"]
+    f, df = activations.ACTIVATIONS[activation]
+    grads = {"E": np.zeros_like(E), "W": np.zeros_like(W), "b": np.zeros_like(b), "u": np.zeros_like(u)}
+    total, n = 0.0, len(windows)
+    for window, label in zip(windows, labels):
+        x = np.concatenate([E[word] for word in window])[:, None]
+        z = W @ x + b[:, None]
+        h = f(z)
+        s = float(u @ h[:, 0])
+        loss, ds = sigmoid_bce_loss(np.array([s]), np.array([label]))
+        total += loss
+        ds = ds[0] / n
+        grads["u"] += ds * h[:, 0]
+        dz = ds * u[:, None] * df(z)
+        grads["W"] += dz @ x.T
+        grads["b"] += dz[:, 0]
+        dx = (W.T @ dz)[:, 0].reshape(len(window), -1)
+        for position, word in enumerate(window):
+            grads["E"][word] += dx[position]
+    return total / n, grads
+
+
+def softmax_cross_entropy_loss__cs224n_softmax(scores, y):
+    """softmax_cross_entropy_loss with CS224N's softmax (subtract the row maximum, exponentiate, normalise)."""
+    shifted = scores - np.max(scores, axis=1, keepdims=True)
+    exps = np.exp(shifted)
+    probabilities = exps / np.sum(exps, axis=1, keepdims=True)
+    n = scores.shape[0]
+    log_probabilities = shifted - np.log(np.sum(exps, axis=1, keepdims=True))
+    loss = -float(np.mean(log_probabilities[np.arange(n), y]))
+    dscores = probabilities.copy()
+    dscores[np.arange(n), y] -= 1.0
+    return loss, dscores / n
