@@ -2,12 +2,15 @@
 
 - test tables: ``named_cases`` (one pytest param per function, with its display name and points)
   and ``Cases`` (partial credit over the cases of one test);
-- calling student functions under the contract's rules: arguments unchanged, results repeatable,
-  no warnings, results of the documented structure;
+- calling student functions under the contract's rules: arguments unchanged (a layer's cache is
+  opaque; only documented outputs must be new arrays), results repeatable and not remembered
+  between calls, no warnings, results of the documented structure (a history: any sequence of
+  floats); a failing ``train`` traced to the student's ``sgd_step`` or ``minibatch_indices``;
 - gradient checks of layers, activations and network losses, against central differences of the
   student's own forward (public tests) or of the reference (hidden tests);
-- the activations: which have parameters, kinks and a stability requirement, and the parameters
-  the suites use (away from the defaults);
+- the activations: which have parameters, kinks and a stability requirement, the parameters the
+  suites use (away from the defaults), the contract's formulas and the known wrong answers that
+  public and hidden tests diagnose alike;
 - inputs that expose mistakes: layer inputs of different sizes, MLP and window-classifier
   problems, values that undoing a perturbation by arithmetic does not give back, and known wrong
   answers ("repeated word ids ignored", wrong relative errors).

@@ -1,7 +1,7 @@
 """Hidden tests of layers.py: forward values against the reference, backward gradients against
 central differences of the exact layers (with a random upstream gradient; one large layer along
-random directions), inputs left unchanged (a cache may hold anything), results repeatable and nothing remembered
-between calls, and for every activation of the registry."""
+random directions), inputs left unchanged (a cache may hold anything), results repeatable and
+nothing remembered between calls, for every activation of the registry."""
 
 from functools import partial
 
@@ -102,7 +102,8 @@ def test_activation_backward_gradient(student, reference, rng, credit):
             upstream, function="activation_backward", rng=rng, kinks={"z": activation.kinks(params)},
             label=f"{activation.name}: ",
             compared_with=f"the exact {activation.name!r} layer with {describe_params(params)}",
-            candidates={"z": activation_layer_mistakes(reference.activations, activation.name, inputs["z"], upstream, params)},
+            candidates={"z": activation_layer_mistakes(reference.activations, activation.name, inputs["z"], upstream,
+                                                       params)},
         )  # fmt: skip
     cases.finish()
 
@@ -130,24 +131,24 @@ def test_prelu_backward_gradient(student, reference, rng, credit, wrt):
                 wrt=(wrt,), kinks={"z": (0.0,)}, candidates=mistakes)  # fmt: skip
 
 
-def layer_calls(layer, rng):
-    """(label, draw) for each setting of a layer's purity test: ``draw()`` gives new forward
-    arguments ``(inputs, settings, params)`` of the same shapes each time. The activation layer:
-    every name of the registry with parameters, on inputs with a kink at 0 and, for the names
-    that must be stable, entries of magnitude up to 1e4."""
+def layer_settings(layer, rng):
+    """(label, draw) for each setting of a layer's purity test: ``draw()`` gives new arguments of
+    the layer's forward by name, of the same shapes each time, and its keyword parameters. The
+    activation layer: every name of the registry with parameters, on inputs with an entry at the
+    kink 0 and, for the names that must be stable, entries of magnitude up to 1e4."""
     if layer == "affine":
         sizes = sampling.distinct_sizes(rng, 3)
-        return [("", lambda: (affine_inputs(rng, *sizes), (), {}))]
+        return [("", lambda: (affine_inputs(rng, *sizes), {}))]
     if layer == "prelu":
         sizes = sampling.distinct_sizes(rng, 2)
-        return [("", lambda: (prelu_inputs(rng, *sizes), (), {}))]
+        return [("", lambda: (prelu_inputs(rng, *sizes), {}))]
 
     def draw(activation, params):
         z = activation_input(rng, (3, 4), activation, params)
         z[0, 0] = 0.0
         if activation.stable:
             z = np.concatenate([z.reshape(-1), rng.permutation(EXTREME_POINTS)]).reshape(2, -1)
-        return {"z": z}, (activation.name,), params
+        return {"z": z, "name": activation.name}, params
 
     return [(f"{activation.name}: ", partial(draw, activation, activation.params(rng, 11))) for activation in REGISTRY]
 
@@ -158,37 +159,36 @@ UPSTREAM = {"affine": "dout", "activation": "dh", "prelu": "dh"}
 """The name of each layer backward's upstream gradient, as the contract writes it."""
 
 
-def forward_call(layers, layer, inputs, settings, params):
-    return getattr(layers, f"{layer}_forward")(*inputs.values(), *settings, **params)
+def backward_arguments(student, reference, rng, layer, forward_arguments, params):
+    """The arguments of the student's ``<layer>_backward`` (by name) after their forward on
+    ``forward_arguments``, with a random upstream gradient, and the exact gradients for them."""
+    forward = f"{layer}_forward"
+    out, cache = parts(getattr(student.layers, forward)(*forward_arguments.values(), **params), ("out", "cache"),
+                       forward)  # fmt: skip
+    upstream = sampling.normal(rng, np.shape(out))
+    _, exact_cache = getattr(reference.layers, forward)(*forward_arguments.values(), **params)
+    return {UPSTREAM[layer]: upstream, "cache": cache}, getattr(reference.layers, f"{layer}_backward")(upstream,
+                                                                                                        exact_cache)  # fmt: skip
 
 
 @pytest.mark.partial_credit
-@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable, nothing remembered", LAYER_FUNCTIONS, 0.25))
+@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable, nothing remembered",
+                                                 LAYER_FUNCTIONS, 0.25))  # fmt: skip
 def test_pure_and_repeatable(student, reference, rng, credit, function):
-    """A forward: its inputs unchanged, out new (the cache may hold anything); a backward: the
-    upstream gradient and the arrays of the cache unchanged; both repeatable and remembering
-    nothing between calls."""
+    """A forward: its inputs unchanged, out a new array (the cache may hold anything); a backward:
+    the upstream gradient and the arrays of a plain cache unchanged; both repeatable and
+    remembering nothing between calls."""
     layer, direction = function.rsplit("_", 1)
-    calls = layer_calls(layer, rng)
-    cases = Cases(credit, 3 * len(calls))
-    for label, draw in calls:
-        first, second = draw(), draw()
+    settings = layer_settings(layer, rng)
+    cases = Cases(credit, 3 * len(settings))
+    for label, draw in settings:
+        (arguments, params), (other, _) = draw(), draw()
         if direction == "forward":
-            (inputs, settings, params), (other, _, _) = first, second
-            expected = forward_call(reference.layers, layer, other, settings, params)[0]
-            arguments = dict(inputs, **dict(zip(("name",), settings)))
-            again = Again(dict(other, **dict(zip(("name",), settings))), expected, params)
+            again = Again(other, getattr(reference.layers, function)(*other.values(), **params)[0], params)
             pure_and_repeatable(cases, getattr(student.layers, function), arguments, again, cache=1, label=label,
                                 **params)  # fmt: skip
-            continue
-        backward_arguments = []
-        for inputs, settings, params in (first, second):
-            out, cache = parts(forward_call(student.layers, layer, inputs, settings, params), ("out", "cache"),
-                               f"{layer}_forward")  # fmt: skip
-            upstream = sampling.normal(rng, np.shape(out))
-            _, exact_cache = forward_call(reference.layers, layer, inputs, settings, params)
-            expected = getattr(reference.layers, function)(upstream, exact_cache)
-            backward_arguments.append(({UPSTREAM[layer]: upstream, "cache": cache}, expected))
-        (arguments, _), (other, expected) = backward_arguments
-        pure_and_repeatable(cases, getattr(student.layers, function), arguments, Again(other, expected), label=label)
+        else:
+            arguments, _ = backward_arguments(student, reference, rng, layer, arguments, params)
+            again = Again(*backward_arguments(student, reference, rng, layer, other, params))
+            pure_and_repeatable(cases, getattr(student.layers, function), arguments, again, label=label)
     cases.finish()
