@@ -146,3 +146,8 @@ def test_unchanged_tells_an_assignment_into_a_container_from_a_change_in_place()
     message = failure_message(assert_unchanged, before, params, function="sgd_step", name="params",
                               replaced=["['W']"])  # fmt: skip
     assert message.startswith("sgd_step modified its argument params in place (params['b'][0] was 0.5")
+    params = copy.deepcopy(before)
+    params["extra"] = np.zeros(1)  # a key added: an assignment into the dict
+    message = failure_message(assert_unchanged, before, params, function="sgd_step", name="params",
+                              replaced=["['extra']"])  # fmt: skip
+    assert message.startswith("sgd_step assigned into its argument params: params['extra'] holds another object")

@@ -60,12 +60,13 @@ def assert_unchanged(before: Any, after: Any, *, function: str, name: str, repla
     difference = first_difference(before, after)
     if difference is None:
         return
-    assigned = next((path for path in replaced if difference.path.startswith(path)), None)
+    assigned = next((path for path in replaced if difference.path.startswith(path) or path.startswith(difference.path)),
+                    None)  # the change is inside an item assigned anew, or is the key of one added or removed
     if assigned is not None:
         raise CheckFailure(
             f"{function} assigned into its argument {name}: {name}{assigned} holds another object after the "
             f"call ({name}{difference.path} was {difference.first}, is now {difference.second}). Functions must "
-            f"not change their arguments, not even by assigning into a dict or list they were given: build a "
+            "not change their arguments, not even by assigning into a dict or list they were given: build a "
             "new one (e.g. a dict comprehension) and return it."
         )
     if round_off_only(before, after):
