@@ -118,7 +118,9 @@ def test_unchanged_names_round_off_when_a_step_is_undone_by_arithmetic():
         x[index] += h
     assert first_difference(before, x) is not None
     message = failure_message(assert_unchanged, before, x, function="numerical_gradient", name="x")
+    assert message.startswith("numerical_gradient did not give its argument x back bitwise (x[")
     assert "changed only in their last digits" in message and "Save the original value" in message
+    assert "in place" not in message  # the contract lets numerical_gradient perturb x in place
 
 
 def test_unchanged_does_not_call_a_real_change_round_off():

@@ -69,20 +69,17 @@ def assert_unchanged(before: Any, after: Any, *, function: str, name: str, repla
             "not change their arguments, not even by assigning into a dict or list they were given: build a "
             "new one (e.g. a dict comprehension) and return it."
         )
+    change = f"({name}{difference.path} was {difference.first}, is now {difference.second})"
     if round_off_only(before, after):
-        advice = (
-            "Its values changed only in their last digits: a value changed and then changed back by "
-            "arithmetic (x[i] += h, then x[i] -= h) is not restored bitwise, because of round-off. Save "
-            "the original value and assign it back instead."
-        )
-    else:
-        advice = (
-            "Functions must not change their arguments: work on new arrays (e.g. x.copy()) instead of "
-            "assigning into the inputs."
+        raise CheckFailure(
+            f"{function} did not give its argument {name} back bitwise {change}: its values changed only in "
+            "their last digits, as a value changed and then changed back by arithmetic (x[i] += h, then "
+            "x[i] -= h) is not restored exactly, because of round-off. Save the original value and assign "
+            "it back instead."
         )
     raise CheckFailure(
-        f"{function} modified its argument {name} in place ({name}{difference.path} was "
-        f"{difference.first}, is now {difference.second}). {advice}"
+        f"{function} modified its argument {name} in place {change}. Functions must not change their "
+        "arguments: work on new arrays (e.g. x.copy()) instead of assigning into the inputs."
     )
 
 
