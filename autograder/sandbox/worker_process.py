@@ -678,7 +678,7 @@ def _call_result(reply: Any, seconds: float) -> CallResult | Failure:
     neither properly."""
     if type(reply) is dict and reply.get("status") == "error" and set(reply) == {"status", "failure"}:
         return Failure.from_plain(reply["failure"])
-    keys = {"status", "value", "warnings", "args_after", "kwargs_after", "aliases"}
+    keys = {"status", "value", "warnings", "args_after", "kwargs_after", "aliases", "replaced"}
     if type(reply) is not dict or reply.get("status") != "ok" or set(reply) != keys:
         raise CodecError("the reply is neither a result nor a failure")
     caught = reply["warnings"]
@@ -689,8 +689,18 @@ def _call_result(reply: Any, seconds: float) -> CallResult | Failure:
     aliases = reply["aliases"]
     if aliases is not None and not (type(aliases) is list and all(well_formed_alias(a) for a in aliases)):
         raise CodecError("the shared-memory report is malformed")
+    replaced = reply["replaced"]
+    if replaced is not None and not (type(replaced) is list and all(well_formed_replacement(r) for r in replaced)):
+        raise CodecError("the report of replaced items is malformed")
     return CallResult(reply["value"], caught[:100], reply["args_after"], reply["kwargs_after"], seconds,
-                      aliases[:MAX_REPORTED] if aliases is not None else None)
+                      aliases[:MAX_REPORTED] if aliases is not None else None,
+                      replaced[:MAX_REPORTED] if replaced is not None else None)
+
+
+def well_formed_replacement(replacement: Any) -> bool:
+    """One entry of ``CallResult.replaced``: ``[argument position or keyword, path]``."""
+    return (type(replacement) is list and len(replacement) == 2 and type(replacement[0]) in (int, str)
+            and type(replacement[1]) is str)
 
 
 def well_formed_alias(alias: Any) -> bool:

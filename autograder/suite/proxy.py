@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.suite.aliasing import shared_memory
+from autograder.suite.aliasing import Contents, shared_memory
 from autograder.suite.codec import CodecError, FunctionRef, HandleTracker, convert, reference_or_reject
 from autograder.suite.errors import StudentError
 from autograder.suite.runtime import CallFailed, StudentRuntime, unsendable
@@ -45,6 +45,9 @@ class CallResult:
     """With ``return_args``: returned arrays that share memory with an argument, as
     ``[result path, argument position or keyword, path inside the argument]``
     (see ``autograder.suite.aliasing``)."""
+    replaced: list[list] | None = None
+    """With ``return_args``: items of the arguments' dicts and lists that the call assigned anew,
+    as ``[argument position or keyword, path inside the argument]`` (see ``autograder.suite.aliasing``)."""
 
 
 class FunctionProxy:
@@ -143,6 +146,7 @@ class LocalStudent(Student):
         try:
             resolved = convert((args, kwargs), fallback=reference_or_reject,
                                resolve_handle=runtime.handles.resolve, resolve_function=runtime.function)
+            contents = Contents(*resolved) if return_args else None
             value, caught = runtime.call(module, function, *resolved)
         except CallFailed as failed:
             raise failed.failure.error() from failed.__cause__
@@ -152,8 +156,9 @@ class LocalStudent(Student):
             raise unsendable(function, err).error() from None
         seconds = time.monotonic() - start
         aliases = shared_memory(value, args, kwargs) if return_args else None
+        replaced = contents.replaced(*resolved) if return_args else None
         return CallResult(value, caught, args if return_args else None, kwargs if return_args else None, seconds,
-                          aliases)
+                          aliases, replaced)
 
     def close(self) -> None:
         """Forgets the imported student modules."""

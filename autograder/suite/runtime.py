@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.suite.aliasing import shared_memory
+from autograder.suite.aliasing import Contents, shared_memory
 from autograder.suite.codec import (
     CodecError, FunctionRef, Handle, describe_type, decode, encode, is_row, read_message, write_message,
 )
@@ -386,10 +386,12 @@ def _answers(runtime: StudentRuntime, message: bytearray, max_bytes: int) -> Ite
         function = request["function"]
         keep_args = request["return_args"]
         for args, kwargs in request["calls"]:
+            contents = Contents(args, kwargs) if keep_args else None
             value, caught = runtime.call(request["module"], function, args, kwargs)
             reply = {"status": "ok", "value": value, "warnings": caught,
                      "args_after": args if keep_args else None, "kwargs_after": kwargs if keep_args else None,
-                     "aliases": shared_memory(value, args, kwargs) if keep_args else None}
+                     "aliases": shared_memory(value, args, kwargs) if keep_args else None,
+                     "replaced": contents.replaced(args, kwargs) if keep_args else None}
             yield encode(reply, fallback=runtime.handles.store, max_bytes=max_bytes)
         return
     except CallFailed as failed:

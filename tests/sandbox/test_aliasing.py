@@ -1,9 +1,10 @@
-"""Returned arrays that share memory with an argument are reported, through a worker and in process."""
+"""Returned arrays that share memory with an argument, and items of the arguments' dicts and lists
+assigned anew, are reported through a worker and in process."""
 
 import numpy as np
 import pytest
 
-from autograder.suite.aliasing import arrays_in, shared_memory
+from autograder.suite.aliasing import Contents, arrays_in, container_items, shared_memory
 from autograder.grading.test_runner import RemoteStudent
 from autograder.suite.proxy import LocalStudent
 from test_worker import make_worker, write_modules
@@ -19,6 +20,12 @@ def view(params):
 
 def fresh(x, scale=1.0):
     return (x * scale, x.copy())
+
+def step(params, weights):
+    params["W"] = params["W"] - 1.0
+    params["b"] -= 1.0
+    weights.append(0.0)
+    return None
 """
 
 
@@ -55,4 +62,29 @@ def test_aliases_are_reported_with_the_arguments(student):
 
 
 def test_no_report_without_return_args(student):
-    assert student.pure.same.call(np.arange(3.0)).aliases is None
+    result = student.pure.same.call(np.arange(3.0))
+    assert result.aliases is None and result.replaced is None
+
+
+def test_container_items_are_the_items_of_dicts_and_lists_only():
+    a, b = np.zeros(2), np.ones(3)
+    value = ({"W": a}, [b, (1.0,)])
+    assert [path for path, _ in container_items(value)] == ["[0]['W']", "[1][0]", "[1][1]"]
+
+
+def test_contents_tell_items_assigned_anew_from_arrays_changed_in_place():
+    params, weights = {"W": np.ones(2), "b": np.zeros(2)}, [np.ones(1)]
+    contents = Contents((params,), {"weights": weights})
+    params["W"] = params["W"] - 1.0  # assigned anew
+    params["b"] -= 1.0  # the same array, changed in place
+    params["extra"] = 0.0  # a key added
+    weights[0] = np.zeros(1)
+    assert contents.replaced((params,), {"weights": weights}) == [[0, "['W']"], ["weights", "[0]"], [0, "['extra']"]]
+    assert Contents((params,), {}).replaced((params,), {}) == []
+
+
+def test_replaced_items_are_reported_with_the_arguments(student):
+    params, weights = {"W": np.ones(2), "b": np.zeros(2)}, [1.0]
+    result = student.pure.step.call(params, weights=weights, return_args=True)
+    assert result.replaced == [[0, "['W']"], ["weights", "[1]"]]
+    assert student.pure.fresh.call(np.ones(2), return_args=True).replaced == []

@@ -106,3 +106,50 @@ def test_first_difference_of_scalars_and_equal_values():
     assert first_difference(1, 1.0) == Difference("", "a Python int", "a Python float")
     assert first_difference({"a": 1}, {"a": 2}) == Difference("['a']", "1", "2")
     assert first_difference(np.zeros((0, 3)), np.zeros((0, 3))) is None
+
+
+def test_unchanged_names_round_off_when_a_step_is_undone_by_arithmetic():
+    x = np.array([[0.1, -1.1602842469796460], [2.7, 0.3]])
+    before = copy.deepcopy(x)
+    h = 1e-5
+    for index in np.ndindex(x.shape):  # the steps of a central difference, undone by arithmetic
+        x[index] += h
+        x[index] -= 2 * h
+        x[index] += h
+    assert first_difference(before, x) is not None
+    message = failure_message(assert_unchanged, before, x, function="numerical_gradient", name="x")
+    assert message.startswith("numerical_gradient did not give its argument x back bitwise (x[")
+    assert "changed only in their last digits" in message and "Save the original value" in message
+    assert "in place" not in message  # the contract lets numerical_gradient perturb x in place
+
+
+def test_unchanged_does_not_call_a_real_change_round_off():
+    x = np.array([0.5, 1.5])
+    before = copy.deepcopy(x)
+    x[0] += 1e-5  # a step never undone
+    message = failure_message(assert_unchanged, before, x, function="numerical_gradient", name="x")
+    assert "last digits" not in message and "work on new arrays" in message
+    params = {"W": np.array([1.0]), "n": 3}
+    before = copy.deepcopy(params)
+    params["n"] = 4  # a changed integer is never round-off
+    assert "last digits" not in failure_message(assert_unchanged, before, params, function="f", name="params")
+
+
+def test_unchanged_tells_an_assignment_into_a_container_from_a_change_in_place():
+    params = {"W": np.array([1.0, 2.0]), "b": np.array([0.5])}
+    before = copy.deepcopy(params)
+    params["W"] = params["W"] - 1.0
+    message = failure_message(assert_unchanged, before, params, function="sgd_step", name="params",
+                              replaced=["['W']"])  # fmt: skip
+    assert message.startswith("sgd_step assigned into its argument params: params['W'] holds another object")
+    assert "(params['W'][0] was 1.0, is now 0.0)" in message and "x.copy()" not in message
+    params = copy.deepcopy(before)
+    params["b"] -= 1.0  # in place, while another key was assigned anew
+    message = failure_message(assert_unchanged, before, params, function="sgd_step", name="params",
+                              replaced=["['W']"])  # fmt: skip
+    assert message.startswith("sgd_step modified its argument params in place (params['b'][0] was 0.5")
+    params = copy.deepcopy(before)
+    params["extra"] = np.zeros(1)  # a key added: an assignment into the dict
+    message = failure_message(assert_unchanged, before, params, function="sgd_step", name="params",
+                              replaced=["['extra']"])  # fmt: skip
+    assert message.startswith("sgd_step assigned into its argument params: params['extra'] holds another object")

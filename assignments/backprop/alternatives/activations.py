@@ -65,3 +65,128 @@ def gelu__erf_with_erfc_tail(x):
     scaled = x / np.sqrt(2.0)
     cdf = np.where(x >= 0, 0.5 * (1.0 + special.erf(scaled)), 0.5 * special.erfc(-scaled))
     return x * cdf
+
+
+def sigmoid__class_based(x):
+    """sigmoid through a class-based activation (forward() remembers the output) wrapped by the function."""
+
+    class Sigmoid:
+        def forward(self, inputs):
+            self.output = special.expit(inputs)
+            return self.output
+
+        def derivative(self):
+            return self.output * (1.0 - self.output)
+
+    return Sigmoid().forward(x)
+
+
+def sigmoid_grad__class_based(x):
+    """sigmoid through a class-based activation (forward() remembers the output) wrapped by the function."""
+
+    class Sigmoid:
+        def forward(self, inputs):
+            self.output = special.expit(inputs)
+            return self.output
+
+        def derivative(self):
+            return self.output * (1.0 - self.output)
+
+    layer = Sigmoid()
+    layer.forward(x)
+    return layer.derivative()
+
+
+def swish__scipy_expit(x, beta=1.0):
+    """swish and its derivative with scipy.special.expit."""
+    return x * special.expit(beta * x)
+
+
+def swish_grad__scipy_expit(x, beta=1.0):
+    """swish and its derivative with scipy.special.expit."""
+    s = special.expit(beta * x)
+    return s + beta * x * s * (1.0 - s)
+
+
+def elu__expm1(x, alpha=1.0):
+    """elu with np.expm1 on the clipped negative side."""
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def leaky_relu__loop(x, slope=0.01):
+    """leaky_relu and its derivative looping over the entries."""
+    out = np.empty(x.shape)
+    for index, value in np.ndenumerate(x):
+        out[index] = value if value > 0 else slope * value
+    return out
+
+
+def leaky_relu_grad__loop(x, slope=0.01):
+    """leaky_relu and its derivative looping over the entries."""
+    out = np.empty(x.shape)
+    for index, value in np.ndenumerate(x):
+        out[index] = 1.0 if value > 0 else slope
+    return out
+
+
+def threshold__boolean_mask(x, theta=0.0):
+    """threshold as a boolean mask converted to float64."""
+    return (x > theta).astype(np.float64)
+
+
+def threshold_grad__zeros(x, theta=0.0):
+    """threshold_grad as np.zeros of the input's shape."""
+    return np.zeros(np.shape(x))
+
+
+def relu__activation_object(x):
+    """relu and its derivative through an Activation_ReLU object ("Neural Networks from Scratch") whose forward() the functions call."""
+
+    class ActivationReLU:
+        def forward(self, inputs):
+            self.inputs = inputs
+            self.output = np.maximum(0.0, inputs)
+            return self.output
+
+        def backward(self, dvalues):
+            dinputs = dvalues.copy()
+            dinputs[self.inputs <= 0] = 0
+            return dinputs
+
+    return ActivationReLU().forward(x)
+
+
+def relu_grad__activation_object(x):
+    """relu and its derivative through an Activation_ReLU object ("Neural Networks from Scratch") whose forward() the functions call."""
+
+    class ActivationReLU:
+        def forward(self, inputs):
+            self.inputs = inputs
+            self.output = np.maximum(0.0, inputs)
+            return self.output
+
+        def backward(self, dvalues):
+            dinputs = dvalues.copy()
+            dinputs[self.inputs <= 0] = 0
+            return dinputs
+
+    layer = ActivationReLU()
+    layer.forward(x)
+    return layer.backward(np.ones(x.shape))
+
+
+def gelu__math_erf_loop(x):
+    """gelu and its derivative looping over the entries with math.erf and math.exp."""
+    out = np.empty(x.shape)
+    for index, value in np.ndenumerate(x):
+        out[index] = 0.5 * value * (1.0 + math.erf(value / math.sqrt(2.0)))
+    return out
+
+
+def gelu_grad__math_erf_loop(x):
+    """gelu and its derivative looping over the entries with math.erf and math.exp."""
+    out = np.empty(x.shape)
+    for index, value in np.ndenumerate(x):
+        cdf = 0.5 * (1.0 + math.erf(value / math.sqrt(2.0)))
+        out[index] = cdf + value * math.exp(-0.5 * value * value) / math.sqrt(2.0 * math.pi)
+    return out

@@ -39,3 +39,67 @@ def train__running_total(loss_fn, params, X, y, lr, epochs, batch_size, seed):
             params = sgd_step(params, grads, lr)
         history.append(total / len(batches))
     return params, history
+
+
+def train__history_array(loss_fn, params, X, y, lr, epochs, batch_size, seed):
+    """train returning history as a float64 array (np.mean over the batch losses of each epoch)."""
+    history = np.zeros(epochs)
+    for epoch in range(epochs):
+        losses = []
+        for idx in minibatch_indices(len(X), batch_size, seed + epoch):
+            loss, grads = loss_fn(params, X[idx], y[idx])
+            losses.append(loss)
+            params = sgd_step(params, grads, lr)
+        history[epoch] = np.mean(losses)
+    return params, history
+
+
+def train__history_tuple(loss_fn, params, X, y, lr, epochs, batch_size, seed):
+    """train returning history as a tuple of floats."""
+    history = []
+    for epoch in range(epochs):
+        losses = []
+        for idx in minibatch_indices(len(X), batch_size, seed + epoch):
+            loss, grads = loss_fn(params, X[idx], y[idx])
+            losses.append(float(loss))
+            params = sgd_step(params, grads, lr)
+        history.append(sum(losses) / len(losses))
+    return params, tuple(history)
+
+
+def sgd_step__comprehension(params, grads, lr):
+    """sgd_step as a dict comprehension."""
+    return {key: value - lr * grads[key] for key, value in params.items()}
+
+
+def train__optimizer_object(loss_fn, params, X, y, lr, epochs, batch_size, seed):
+    """train with a "Neural Networks from Scratch" optimizer object whose update_params() calls sgd_step."""
+
+    class OptimizerSGD:
+        def __init__(self, learning_rate):
+            self.learning_rate = learning_rate
+
+        def update_params(self, current, gradients):
+            return sgd_step(current, gradients, self.learning_rate)
+
+    optimizer = OptimizerSGD(lr)
+    history = []
+    for epoch in range(epochs):
+        losses = []
+        for idx in minibatch_indices(X.shape[0], batch_size, seed + epoch):
+            loss, grads = loss_fn(params, X[idx], y[idx])
+            losses.append(loss)
+            params = optimizer.update_params(params, grads)
+        history.append(float(np.mean(losses)))
+    return params, history
+
+
+def minibatch_indices__loop(n, batch_size, seed):
+    """minibatch_indices slicing the permutation in a loop over the batch starts."""
+    order = np.random.default_rng(seed).permutation(n)
+    batches = []
+    start = 0
+    while start < n:
+        batches.append(order[start : start + batch_size])
+        start += batch_size
+    return batches

@@ -145,3 +145,14 @@ def gelu__erf_unscaled(x):
 def gelu_grad__missing_product_rule(x):
     """gelu_grad returns Φ(x) only: the x·φ(x) term of the product rule is missing."""
     return special.ndtr(x)
+
+
+def sigmoid__clips_input_in_place(x):
+    """sigmoid clips its input to [-500, 500] in place (np.clip(x, -500, 500, out=x)): x changes only at extreme values."""
+    np.clip(x, -500.0, 500.0, out=x)
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def threshold__boolean_result(x, theta=0.0):
+    """threshold returns the boolean mask x > theta instead of float64 values 1.0 and 0.0."""
+    return x > theta

@@ -81,3 +81,27 @@ def prelu_backward__dalpha_summed_over_units(dh, cache):
     z, alpha = cache
     dhdz, dhdalpha = prelu_grad(z, alpha)
     return dh * dhdz, (dh * dhdalpha).sum(axis=1)
+
+
+def activation_backward__relu_modifies_dh(dh, cache):
+    """activation_backward for ReLU in CS231n's style without the copy: dx = dout; dx[x <= 0] = 0 writes into dh."""
+    z, derivative, params = cache
+    if derivative is ACTIVATIONS["relu"][1]:
+        dz = dh
+        dz[z <= 0] = 0
+        return dz
+    return dh * derivative(z, **params)
+
+
+def prelu_backward__positive_branch_at_kink(dh, cache):
+    """prelu_backward masks with z >= 0, so at z = 0 it takes the slope 1 instead of alpha."""
+    z, alpha = cache
+    return np.where(z >= 0, dh, alpha * dh), (dh * np.where(z > 0, 0.0, z)).sum(axis=0)
+
+
+def activation_backward__mask_at_kink(dh, cache):
+    """activation_backward for ReLU with the mask z >= 0, so dz = dh at z = 0 instead of 0."""
+    z, derivative, params = cache
+    if derivative is ACTIVATIONS["relu"][1]:
+        return dh * (z >= 0)
+    return dh * derivative(z, **params)

@@ -266,3 +266,17 @@ def collapse_linear__returns_input_arrays(weights, biases):
     for next_W, next_b in zip(weights[1:], biases[1:]):
         W, b = next_W @ W, next_W @ b + next_b
     return W, b
+
+
+def mlp_predict__memoised_by_shape(params, X, activation="relu", _memo={}):
+    """mlp_predict remembers its labels by the shapes of its arguments, so a second call with other values of the same shapes gets the first call's labels."""
+    key = (X.shape, tuple(value.shape for value in params.values()))
+    if key not in _memo:
+        n_layers = len(params) // 2
+        hidden = X
+        for layer in range(1, n_layers):
+            z, _ = layers.affine_forward(hidden, params[f"W{layer}"], params[f"b{layer}"])
+            hidden, _ = layers.activation_forward(z, activation)
+        scores, _ = layers.affine_forward(hidden, params[f"W{n_layers}"], params[f"b{n_layers}"])
+        _memo[key] = np.argmax(scores, axis=1).astype(np.int64)
+    return _memo[key].copy()

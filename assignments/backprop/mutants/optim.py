@@ -128,3 +128,10 @@ def train__steps_from_initial_params(loss_fn, params, X, y, lr, epochs, batch_si
             current = sgd_step(params, grads, lr)
         history.append(float(np.mean(batch_losses)))
     return current, history
+
+
+def sgd_step__assigns_into_params(params, grads, lr):
+    """sgd_step assigns the new arrays into the params dict it was given and returns that dict."""
+    for name in params:
+        params[name] = params[name] - lr * grads[name]
+    return params

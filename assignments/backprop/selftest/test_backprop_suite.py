@@ -150,10 +150,50 @@ BUGS = {
         {
             "numerical_gradient: the gradient of data.ripple_bowl, and x unchanged afterwards",
             "numerical_gradient: x holds bitwise its original values afterwards",
-            "numerical_gradient: arguments unchanged, results repeatable",
-            "gradient_check: arguments unchanged, results repeatable",
+            "numerical_gradient: arguments unchanged, results repeatable, nothing remembered",
+            "gradient_check: arguments unchanged, results repeatable, nothing remembered",
         },
-        ("numerical_gradient: x holds bitwise its original values afterwards", "modified its argument x in place"),
+        ("numerical_gradient: x holds bitwise its original values afterwards", "because of round-off"),
+    ),
+    "activations.boolean_result": (  # threshold_grad's tests differentiate threshold and need only its numbers
+        {
+            "threshold: values from the formula",
+            "threshold: value at the kink (the x <= 0 branch)",
+            "threshold: values vs reference",
+        },
+        ("threshold: values vs reference", "dtype bool"),
+    ),
+    "layers.relu_modifies_dh": (
+        {"activation_backward: arguments unchanged, results repeatable, nothing remembered"},
+        ("activation_backward: arguments unchanged, results repeatable, nothing remembered",
+         "[relu: activation_backward: arguments unchanged] activation_backward modified its argument dh in place"),
+    ),
+    "layers.positive_branch_at_kink": (
+        {"activation_backward, prelu_backward: the z <= 0 branch at z = 0"},
+        ("activation_backward, prelu_backward: the z <= 0 branch at z = 0", "a mask z >= 0"),
+    ),
+    "network.memoised_by_shape": (
+        {"mlp_predict: arguments unchanged, results repeatable, nothing remembered"},
+        ("mlp_predict: arguments unchanged, results repeatable, nothing remembered", "memoised by shape"),
+    ),
+    "activations.clips_input_in_place": (
+        {
+            "sigmoid: finite, accurate, no warnings for |x| up to 1e4",
+            "sigmoid_grad: finite, accurate, no warnings for |x| up to 1e4",
+            "activation_forward: arguments unchanged, results repeatable, nothing remembered",
+            "sigmoid_bce_loss: finite, accurate, no warnings for scores up to 1e4",
+        },
+        ("sigmoid: finite, accurate, no warnings for |x| up to 1e4", "modified its argument x in place (x["),
+    ),
+    "optim.updates_arrays_in_place": (
+        {
+            "sgd_step: params and grads unchanged (the step returns new arrays)",
+            "sgd_step: arguments unchanged, results repeatable, nothing remembered",
+            "train: a short run of data.least_squares_loss, history of epoch losses going down, arguments unchanged",
+            "train: arguments unchanged, results repeatable, nothing remembered",
+        },
+        ("train: arguments unchanged, results repeatable, nothing remembered",
+         "Likely cause: your sgd_step, which train relies on, is wrong when called alone: sgd_step modified"),
     ),
 }
 """Mutant of the bug corpus -> (the tests it must fail, (a test, a text its message must contain))."""

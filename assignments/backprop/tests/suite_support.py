@@ -2,12 +2,15 @@
 
 - test tables: ``named_cases`` (one pytest param per function, with its display name and points)
   and ``Cases`` (partial credit over the cases of one test);
-- calling student functions under the contract's rules: arguments unchanged, results repeatable,
-  no warnings, results of the documented structure;
+- calling student functions under the contract's rules: arguments unchanged (a layer's cache is
+  opaque; only documented outputs must be new arrays), results repeatable and not remembered
+  between calls, no warnings, results of the documented structure (a history: any sequence of
+  floats); a failing ``train`` traced to the student's ``sgd_step`` or ``minibatch_indices``;
 - gradient checks of layers, activations and network losses, against central differences of the
   student's own forward (public tests) or of the reference (hidden tests);
-- the activations: which have parameters, kinks and a stability requirement, and the parameters
-  the suites use (away from the defaults);
+- the activations: which have parameters, kinks and a stability requirement, the parameters the
+  suites use (away from the defaults), the contract's formulas and the known wrong answers that
+  public and hidden tests diagnose alike;
 - inputs that expose mistakes: layer inputs of different sizes, MLP and window-classifier
   problems, values that undoing a perturbation by arithmetic does not give back, and known wrong
   answers ("repeated word ids ignored", wrong relative errors).
@@ -23,23 +26,27 @@ import copy
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 
 from autograder.suite.checks import (
+    assert_array,
     assert_array_form,
     assert_int_array,
     assert_same_bits,
+    assert_scalar,
     assert_structure,
     assert_unchanged,
     check_gradient,
+    first_difference,
     sampling,
 )
-from autograder.suite.checks.messages import describe
+from autograder.suite.checks.messages import count_items, describe
 from autograder.suite.codec import Handle
-from autograder.suite.errors import CheckFailure
+from autograder.suite.errors import CheckFailure, StudentError
 
 # --------------------------------------------------------------------------- test tables
 
@@ -143,26 +150,35 @@ def comparable(value: Any) -> Any:
     return value
 
 
-def call_unchanged(function: Any, arguments: dict[str, Any], **options: Any):
+def call_unchanged(function: Any, arguments: dict[str, Any], *, cache: int | None = None, **options: Any):
     """Call ``function(*arguments.values(), **options)`` and assert that no argument changed
-    (bitwise); return the ``CallResult``. ``arguments`` maps the contract's argument names to
-    values, in order; function arguments are passed on but not compared, and an opaque handle
-    (a cache) only by its type."""
+    (bitwise) and that no documented output shares memory with an argument; return the
+    ``CallResult``. ``arguments`` maps the contract's argument names to values, in order; function
+    arguments are passed on but not compared, and an opaque handle (a cache) only by its type.
+    cache: the position of an opaque cache in the result tuple (a layer forward's ``(out, cache)``:
+    1), which may hold the inputs themselves."""
     before = dict(zip(arguments, copied(arguments.values())), **copy.deepcopy(options))
     result = function.call(*arguments.values(), return_args=True, **options)
     after = dict(zip(arguments, result.args_after), **result.kwargs_after)
+    positions = {name: position for position, name in enumerate(arguments)}
     for name, value in before.items():
         if not is_function(value):
-            assert_unchanged(comparable(value), comparable(after[name]), function=name_of(function), name=name)
-    assert_new_arrays(result, function, list(arguments))
+            replaced = [path for argument, path in result.replaced if argument in (name, positions.get(name))]
+            assert_unchanged(comparable(value), comparable(after[name]), function=name_of(function), name=name,
+                             replaced=replaced)  # fmt: skip
+    assert_new_arrays(result, function, list(arguments), cache=cache)
     return result
 
 
-def assert_new_arrays(result: Any, function: Any, names: list[str]) -> None:
-    """No array returned by the call behind ``result`` shares memory with an argument: a caller
-    that later changes its argument must not change the result."""
-    if result.aliases:
-        returned, argument, inside = result.aliases[0]
+def assert_new_arrays(result: Any, function: Any, names: list[str], *, cache: int | None = None) -> None:
+    """No documented output of the call behind ``result`` shares memory with an argument: a
+    caller that later changes its argument must not change the result. The cache at position
+    ``cache`` of the result tuple is opaque and not looked into. The worker reports sharing in the
+    order of the result, so a documented output before the cache is never crowded out."""
+    opaque = f"[{cache}]" if cache is not None else None
+    aliases = [alias for alias in result.aliases if opaque is None or not alias[0].startswith(opaque)]
+    if aliases:
+        returned, argument, inside = aliases[0]
         where = names[argument] if isinstance(argument, int) and argument < len(names) else str(argument)
         raise CheckFailure(
             f"{name_of(function)} returned an array (result{returned}) that shares memory with its argument "
@@ -171,21 +187,71 @@ def assert_new_arrays(result: Any, function: Any, names: list[str]) -> None:
         )
 
 
-def assert_repeatable(function: Any, arguments: dict[str, Any], **options: Any) -> None:
-    """Call ``function`` twice with (copies of) the same arguments; the results must be bitwise
-    identical."""
-    first, second = Output(function).many(
-        [(tuple(copied(arguments.values())), copy.deepcopy(options)) for _ in range(2)]
-    )
-    assert_same_bits(comparable(first), comparable(second), function=name_of(function))
+def documented(result: Any, cache: int | None) -> Any:
+    """The documented outputs of a result: all of it, or for ``(out, cache)`` (``cache`` = 1) ``out``."""
+    if cache is None:
+        return result
+    return parts(result, ("out", "cache"), "the layer")[0]
 
 
-def pure_and_repeatable(cases: Cases, function: Any, arguments: dict[str, Any], **options: Any) -> None:
-    """Two cases: ``function`` leaves its arguments unchanged, and repeats its results bitwise."""
-    with cases.case(f"{name_of(function)}: arguments unchanged"):
-        call_unchanged(function, arguments, **options)
-    with cases.case(f"{name_of(function)}: repeatable"):
-        assert_repeatable(function, arguments, **options)
+def assert_values(got: Any, expected: Any, *, what: str) -> None:
+    """``got`` agrees with ``expected`` within the contract's accuracy, through dicts, lists and
+    tuples: float arrays and floats by value, integer arrays exactly. A list of floats (a training
+    history) may also come as a 1-d float array."""
+    if isinstance(expected, np.ndarray):
+        if np.issubdtype(expected.dtype, np.integer):
+            assert_int_array(got, expected, what=what)
+        else:
+            assert_array(got, expected, what=what)
+    elif isinstance(expected, dict):
+        assert_structure(got, expected.keys(), what=what)
+        for key, value in expected.items():
+            assert_values(got[key], value, what=f"{what}[{key!r}]")
+    elif isinstance(expected, list) and isinstance(got, np.ndarray):
+        assert_array(got, np.array(expected, dtype=np.float64), what=what)
+    elif isinstance(expected, (list, tuple)):
+        if not isinstance(got, (list, tuple)) or len(got) != len(expected):
+            raise CheckFailure(f"{what} must be a sequence of {count_items(len(expected), 'item')}; got {describe(got)}.")
+        for index, (got_item, expected_item) in enumerate(zip(got, expected)):
+            assert_values(got_item, expected_item, what=f"{what}[{index}]")
+    else:
+        assert_scalar(got, expected, what=what)
+
+
+@dataclass(frozen=True)
+class Again:
+    """Other arguments of the same shapes for a second call (``arguments``, ``options``), and the
+    documented outputs the contract gives for them (``expected``)."""
+
+    arguments: dict[str, Any]
+    expected: Any
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def pure_and_repeatable(cases: Cases, function: Any, arguments: dict[str, Any], again: Again | None = None, *,
+                        cache: int | None = None, label: str = "", **options: Any) -> None:  # fmt: skip
+    """Cases: ``function`` leaves its arguments unchanged; repeats its results bitwise; and, with
+    ``again``, called next with other values of the same shapes, gives the right outputs for them
+    (no result remembered from the call before, e.g. memoised by shape). cache: as for
+    ``call_unchanged``; label: put before each case's name. The calls after the first go in one
+    round trip."""
+    name = name_of(function)
+    with cases.case(f"{label}{name}: arguments unchanged"):
+        call_unchanged(function, arguments, cache=cache, **options)
+    calls = [(tuple(copied(arguments.values())), copy.deepcopy(options)) for _ in range(2)]
+    if again is not None:
+        calls.append((tuple(copied(again.arguments.values())), copy.deepcopy(again.options)))
+    results = Output(function).many(calls)
+    with cases.case(f"{label}{name}: repeatable"):
+        assert_same_bits(comparable(results[0]), comparable(results[1]), function=name)
+    if again is not None:
+        with cases.case(f"{label}{name}: no results kept between calls"), lead(
+            f"Called again with other values of the same shapes, {name} returned bitwise what it returned the "
+            "call before, a result remembered (e.g. memoised by shape) instead of computed:"
+        ):
+            stale = first_difference(comparable(documented(results[2], cache)), comparable(documented(results[0], cache)))
+            if stale is None:  # a wrong but fresh result is the value tests' business
+                assert_values(documented(results[2], cache), again.expected, what=f"the result of {name}")
 
 
 def assert_no_warnings(result, function: str, inputs: str) -> None:
@@ -240,6 +306,20 @@ def array_output(function: Any, shape: tuple[int, ...], *settings: Any, **option
     return Output(function, settings, options, checked)
 
 
+def values_output(function: Any, shape: tuple[int, ...]) -> Output:
+    """The result of ``function`` as float64 values: an array of ``shape`` whose bool or integer
+    entries (exact in float64) are converted, for checks of another function that only need the
+    numbers; the dtype itself is charged to ``function``'s own tests."""
+
+    def converted(result: Any) -> np.ndarray:
+        if type(result) is np.ndarray and (result.dtype == np.bool_ or np.issubdtype(result.dtype, np.integer)):
+            result = result.astype(np.float64)
+        assert_array_form(result, what=f"the result of {name_of(function)}", shape=shape)
+        return result
+
+    return Output(function, (), {}, converted)
+
+
 def array_result(function: Any, *args: Any, shape: tuple[int, ...], **options: Any) -> np.ndarray:
     """Call ``function`` and assert that it returned a finite float64 array of ``shape``."""
     return array_output(function, shape)(*args, **options)
@@ -265,10 +345,17 @@ def loss_value(loss: Any, **options: Any) -> Output:
 
 
 def assert_history(history: Any, epochs: int) -> None:
-    """``history`` is a list (or tuple) of ``epochs`` finite floats, as ``train`` returns it."""
+    """``history`` is a sequence of ``epochs`` finite floats, as ``train`` returns it: a list or a
+    tuple of floats, or a 1-d float64 array."""
+    if type(history) is np.ndarray:
+        if history.dtype != np.float64 or history.shape != (epochs,):
+            raise CheckFailure(f"the history returned by train must be a sequence of {epochs} floats (one loss per "
+                               f"epoch): a list, a tuple or an array of shape ({epochs},) and dtype float64; got "
+                               f"{describe(history)}.")  # fmt: skip
+        history = history.tolist()
     if not isinstance(history, (list, tuple)) or len(history) != epochs:
-        raise CheckFailure(f"the history returned by train must be a list of {epochs} floats (one loss per epoch); "
-                           f"got {describe(history)}.")  # fmt: skip
+        raise CheckFailure(f"the history returned by train must be a sequence of {epochs} floats (one loss per epoch: "
+                           f"a list, a tuple or a 1-d float64 array); got {describe(history)}.")  # fmt: skip
     for epoch, loss in enumerate(history):
         if type(loss) not in (float, np.float64) or not np.isfinite(loss):
             raise CheckFailure(f"history[{epoch}] returned by train must be a finite float; got {describe(loss)}"
@@ -293,6 +380,45 @@ def assert_batches(got: Any, expected: list[np.ndarray], what: str, show_inputs:
                            f"{describe(got)}.")  # fmt: skip
     for number, (batch, expected_batch) in enumerate(zip(got, expected)):
         assert_int_array(batch, expected_batch, what=f"batch {number} of {what}", show_inputs=show_inputs)
+
+
+def helper_fault(student: Any, run: dict[str, Any]) -> str | None:
+    """What is wrong with the student's ``sgd_step`` or ``minibatch_indices`` alone, on the
+    arguments of a training run ``run`` (train's arguments by name), or None when both are right:
+    a ``train`` that fails may owe it to either."""
+    params, lr = run["params"], run["lr"]
+    grads = {name: np.cos(value) + 0.5 for name, value in params.items()}
+    try:
+        step = call_unchanged(student.optim.sgd_step, {"params": params, "grads": grads, "lr": lr}).value
+        assert_values(step, {name: value - lr * grads[name] for name, value in params.items()},
+                      what=f"the result of sgd_step(params, grads, lr = {lr})")  # fmt: skip
+    except (CheckFailure, StudentError) as failure:
+        return f"your sgd_step, which train relies on, is wrong when called alone: {failure}"
+    n = len(run["X"])
+    for epoch in range(run["epochs"]):
+        seed = run["seed"] + epoch
+        permutation = np.random.default_rng(seed).permutation(n)
+        expected = [permutation[start : start + run["batch_size"]] for start in range(0, n, run["batch_size"])]
+        what = f"minibatch_indices({n}, {run['batch_size']}, {seed})"
+        try:
+            assert_batches(student.optim.minibatch_indices(n, run["batch_size"], seed), expected, what)
+        except (CheckFailure, StudentError) as failure:
+            return f"your minibatch_indices, which train relies on, is wrong when called alone: {failure}"
+    return None
+
+
+@contextlib.contextmanager
+def blame_train_helpers(student: Any, run: dict[str, Any] | None) -> Iterator[None]:
+    """When a check of ``train`` on the arguments ``run`` fails inside the block, add to its
+    message whether the student's ``sgd_step`` or ``minibatch_indices`` alone is at fault
+    (``run`` None: nothing to add, e.g. the block checks another function)."""
+    try:
+        yield
+    except CheckFailure as failure:
+        fault = helper_fault(student, run) if run is not None else None
+        if fault is None:
+            raise
+        raise CheckFailure(f"{failure} Likely cause: {fault}") from None
 
 
 # --------------------------------------------------------------------------- gradient checks
@@ -475,6 +601,36 @@ DERIVATIVES = [a.grad for a in ACTIVATIONS.values()]
 STABLE = [name for a in ACTIVATIONS.values() if a.stable for name in (a.name, a.grad)]
 
 
+def plain_sigmoid(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1 / (1 + e^-x), evaluated literally."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+FORMULAS = {
+    "threshold": lambda x, theta=0.0: np.where(x > theta, 1.0, 0.0),
+    "threshold_grad": lambda x, theta=0.0: np.zeros_like(x),
+    "sigmoid": plain_sigmoid,
+    "sigmoid_grad": lambda x: plain_sigmoid(x) * (1.0 - plain_sigmoid(x)),
+    "tanh": lambda x: (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x)),
+    "tanh_grad": lambda x: 1.0 - np.tanh(x) ** 2,
+    "relu": lambda x: np.where(x > 0, x, 0.0),
+    "relu_grad": lambda x: np.where(x > 0, 1.0, 0.0),
+    "leaky_relu": lambda x, slope=0.01: np.where(x > 0, x, slope * x),
+    "leaky_relu_grad": lambda x, slope=0.01: np.where(x > 0, 1.0, slope),
+    "prelu": lambda x, alpha: np.where(x > 0, x, alpha * x),
+    "prelu_grad": lambda x, alpha: (np.where(x > 0, 1.0, alpha * np.ones_like(x)), np.where(x > 0, 0.0, x)),
+    "elu": lambda x, alpha=1.0: np.where(x > 0, x, alpha * (np.exp(x) - 1.0)),
+    "elu_grad": lambda x, alpha=1.0: np.where(x > 0, 1.0, alpha * np.exp(x)),
+    "swish": lambda x, beta=1.0: x * plain_sigmoid(beta * x),
+    "swish_grad": lambda x, beta=1.0: plain_sigmoid(beta * x) * (1.0 + beta * x * (1.0 - plain_sigmoid(beta * x))),
+    "gelu": lambda x: x * normal_cdf(x),
+    "gelu_grad": lambda x: normal_cdf(x) + x * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi),
+}
+"""The contract's table, evaluated the plain way (fine for moderate inputs, not for |x| near 1e4)."""
+CONTRACT = SimpleNamespace(**FORMULAS, ACTIVATIONS={a.name: (FORMULAS[a.name], FORMULAS[a.grad]) for a in REGISTRY})
+"""The formulas as a module of functions with its registry, like the reference activations."""
+
+
 def activation_of(function: str) -> Activation:
     """The activation of a function of activations.py (``sigmoid_grad`` -> sigmoid)."""
     return ACTIVATIONS[function.removesuffix("_grad")]
@@ -531,11 +687,100 @@ def x_then_parameters(point: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
     return (point["x"],), {name: value for name, value in point.items() if name != "x"}
 
 
+def tanh_approximate_gelu(x: np.ndarray) -> np.ndarray:
+    """The tanh approximation of GELU (a different function from the contract's exact GELU)."""
+    inner = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)
+    return 0.5 * x * (1.0 + np.tanh(inner))
+
+
+def tanh_approximate_gelu_grad(x: np.ndarray) -> np.ndarray:
+    """The derivative of ``tanh_approximate_gelu``."""
+    inner = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)
+    slope = np.sqrt(2.0 / np.pi) * (1.0 + 3 * 0.044715 * x**2)
+    return 0.5 * (1.0 + np.tanh(inner)) + 0.5 * x * (1.0 - np.tanh(inner) ** 2) * slope
+
+
+def known_mistakes(function: str, x: np.ndarray, params: dict[str, Any], ref: Any) -> tuple[dict[str, Any], ...]:
+    """Explanation -> the wrong value that mistake gives, for each result of the activation
+    function ``function`` at x (a tuple of one dict, two for prelu_grad). ref: right activation
+    functions by name (the reference module, or the contract's formulas)."""
+    sigma = ref.sigmoid
+    beta = params.get("beta", 1.0)
+    mistakes = {
+        "threshold": lambda: {"theta is ignored (x is compared with 0)": ref.threshold(x)},
+        "sigmoid_grad": lambda: {
+            "the derivative is evaluated at the output σ(x) instead of the input x": ref.sigmoid_grad(sigma(x)),
+            "the formula s·(1 − s), meant for the output s = σ(x), is applied to the input x": x * (1.0 - x),
+        },
+        "tanh_grad": lambda: {
+            "the derivative is evaluated at the output tanh(x) instead of the input x": ref.tanh_grad(ref.tanh(x)),
+            "the formula 1 − t², meant for the output t = tanh(x), is applied to the input x": 1.0 - x**2,
+        },
+        "leaky_relu": lambda: {"the slope argument is ignored (the default 0.01 is used)": ref.leaky_relu(x)},
+        "leaky_relu_grad": lambda: {"the slope argument is ignored (the default 0.01 is used)": ref.leaky_relu_grad(x)},
+        "prelu": lambda: {
+            "the branches are swapped (alpha·x where x > 0, x elsewhere)": np.where(x > 0, params["alpha"] * x, x)
+        },
+        "elu": lambda: {"alpha is ignored (the default 1 is used)": ref.elu(x)},
+        "elu_grad": lambda: {"alpha is ignored (the default 1 is used)": ref.elu_grad(x)},
+        "swish": lambda: {"beta is ignored (the default 1 is used)": ref.swish(x)},
+        "swish_grad": lambda: {
+            "beta is ignored (the default 1 is used)": ref.swish_grad(x),
+            "the chain-rule factor beta of σ(beta·x) is missing: σ(βx) + x·σ(βx)(1 − σ(βx))":
+                sigma(beta * x) * (1.0 + x * sigma(-beta * x)),
+        },
+        "gelu": lambda: {
+            "the tanh approximation of GELU is used; the contract asks for the exact x·Φ(x) through erf":
+                tanh_approximate_gelu(x),
+            "Φ(x) is computed as (1 + erf(x))/2 instead of (1 + erf(x/√2))/2": 0.5 * x * (1.0 + erf(x)),
+        },
+        "gelu_grad": lambda: {
+            "the x·φ(x) term of the product rule is missing (only Φ(x) is returned)": normal_cdf(x),
+            "the derivative of the tanh approximation of GELU is used, not of the exact x·Φ(x)":
+                tanh_approximate_gelu_grad(x),
+        },
+        "prelu_grad": lambda: (
+            {"dfdx uses 1 and alpha on the wrong sides of 0": np.where(x > 0, params["alpha"] * np.ones_like(x), 1.0)},
+            {"the branches of dfdalpha are swapped (x where x > 0, 0 elsewhere)": np.where(x > 0, x, 0.0)},
+        ),
+    }  # fmt: skip
+    found = mistakes.get(function, dict)()
+    return found if isinstance(found, tuple) else (found,)
+
+
+def wrong_branch_at_kink(wrong: np.ndarray, variable: str = "x", kink: float = 0.0) -> dict[str, np.ndarray]:
+    """The candidate explaining ``wrong``, the value a function gives when its ``variable > kink``
+    branch is taken at the kink (e.g. through a mask ``x >= 0``)."""
+    return {f"at the kink {variable} = {kink:g} the {variable} > {kink:g} branch was used (e.g. a mask "
+            f"{variable} >= {kink:g}); by the course's convention the {variable} <= {kink:g} branch applies there": wrong}  # fmt: skip
+
+
 EXTREME_POINTS = np.array([-1e4, -800.0, -710.0, -40.0, -1.5, 0.7, 40.0, 710.0, 800.0, 1e4])
 """Inputs where naive formulas overflow (|x| > 709), lose all digits (|x| ~ 40) or are fine."""
 
 
 # --------------------------------------------------------------------------- layers and losses
+
+
+def affine_mistakes(units: int) -> dict[str, dict[str, np.ndarray]]:
+    """Known wrong gradients of an affine layer with ``units`` outputs, by input name."""
+    return {"b": {"db is the local derivative ∂out/∂b = 1 instead of the upstream gradient summed over the batch":
+                  np.ones(units)}}  # fmt: skip
+
+
+def activation_layer_mistakes(ref: Any, name: str, z: np.ndarray, upstream: np.ndarray,
+                              params: dict[str, Any]) -> dict[str, np.ndarray]:  # fmt: skip
+    """Known wrong dz of an activation layer; ref: right activations with their ``ACTIVATIONS``
+    registry (the reference module, or ``CONTRACT``)."""
+    forward, derivative = ref.ACTIVATIONS[name]
+    mistakes = {
+        "the derivative is evaluated at the layer's output h = f(z) instead of its input z (the forward "
+        "caches h instead of z)": upstream * derivative(forward(z, **params), **params),
+    }
+    if params:
+        mistakes["the activation's parameters are not passed on to its derivative in the backward pass "
+                 "(the default is used)"] = upstream * derivative(z)  # fmt: skip
+    return mistakes
 
 
 def affine_inputs(rng: np.random.Generator, n: int, d: int, m: int) -> dict[str, np.ndarray]:
@@ -552,6 +797,17 @@ def bce_inputs(rng: np.random.Generator, label_dtype: Any = np.int64, n: int = 6
     """scores (N,) and labels y (N,) of both values for ``sigmoid_bce_loss``."""
     labels = rng.permutation(np.arange(n) % 2).astype(label_dtype)
     return {"scores": sampling.normal(rng, n, scale=2.0), "y": labels}
+
+
+def bce_mistakes(scores: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Known wrong losses of sigmoid_bce_loss."""
+    losses_of_ones = np.logaddexp(0.0, -scores)
+    return {"the (1 − y)·log(1 − σ(s)) term is missing: examples with label 0 cost nothing":
+            float(np.mean(y * losses_of_ones))}  # fmt: skip
+
+
+MISSING_ONE_HOT = "the 1 of the true class is not subtracted (dscores = softmax(scores) / N)"
+"""The likely cause of dscores of a softmax cross-entropy that equal the probabilities over N."""
 
 
 def softmax_inputs(rng: np.random.Generator, n: int = 5, classes: int = 3) -> dict[str, np.ndarray]:
@@ -659,6 +915,13 @@ def relative_error_mistakes(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
         "the norms of the whole arrays are compared (‖a − b‖ / (‖a‖ + ‖b‖)) instead of the largest elementwise "
         "relative error": float(np.linalg.norm(a - b) / max(1e-8, np.linalg.norm(a) + np.linalg.norm(b))),
     }
+
+
+def forward_differences(f: Callable[[np.ndarray], float], x: np.ndarray, h: float) -> dict[str, np.ndarray]:
+    """The candidate explaining a numerical gradient of ``f`` at x by forward differences."""
+    steps = np.eye(x.size).reshape(x.size, *x.shape)
+    one_sided = np.array([(f(x + h * step) - f(x)) / h for step in steps]).reshape(x.shape)
+    return {"forward differences (f(x + h·e_i) − f(x)) / h are used instead of central differences": one_sided}
 
 
 def not_round_tripping(rng: np.random.Generator, shape: tuple[int, ...], h: float) -> np.ndarray:

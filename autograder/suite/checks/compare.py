@@ -28,6 +28,7 @@ from autograder.suite.checks.messages import (
     format_errors,
     format_inputs,
     format_number,
+    format_pair,
     likely_cause,
 )
 from autograder.suite.errors import CheckFailure
@@ -78,9 +79,9 @@ def assert_array(
     if wrong.size:
         position = np.unravel_index(wrong[0], expected.shape)
         cause = diagnose(got, expected, candidates=candidates, batch_size=batch_size)
+        expected_text, got_text = format_pair(expected[position], got[position])
         raise CheckFailure(
-            f"{what} is wrong{at_index(position)}: expected {format_number(expected[position])}, "
-            f"got {format_number(got[position])} "
+            f"{what} is wrong{at_index(position)}: expected {expected_text}, got {got_text} "
             f"({format_errors(got[position], expected[position], allowed[position])}); "
             f"{wrong.size} of {expected.size} entries are wrong."
             f"{likely_cause(cause)}{format_inputs(show_inputs)}"
@@ -131,8 +132,9 @@ def assert_scalar(
     allowed = atol + rtol * abs(expected)
     if not abs(got - expected) <= allowed:
         cause = diagnose(got, expected, candidates=candidates, batch_size=batch_size)
+        expected_text, got_text = format_pair(expected, got)
         raise CheckFailure(
-            f"{what} is wrong: expected {format_number(expected)}, got {format_number(got)} "
+            f"{what} is wrong: expected {expected_text}, got {got_text} "
             f"({format_errors(got, expected, allowed)}).{likely_cause(cause)}{format_inputs(show_inputs)}"
         )
 

@@ -20,6 +20,16 @@ def format_number(value: Any) -> str:
     return "%.6g" % value
 
 
+def format_pair(expected: Any, got: Any) -> tuple[str, str]:
+    """Two numbers in as few significant digits (at least 6) as show that they differ:
+    ``("0.96780012", "0.96780031")``, not ``0.9678`` twice."""
+    for digits in range(6, 18):
+        shown = ("%.*g" % (digits, expected), "%.*g" % (digits, got))
+        if shown[0] != shown[1]:
+            return shown
+    return shown
+
+
 def format_exact(value: Any) -> str:
     """A value with every digit needed to tell it from any other float (``0.30000000000000004``)."""
     if isinstance(value, np.generic):

@@ -8,6 +8,7 @@ and a NaN equals the same NaN.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,17 +51,59 @@ def first_difference(first: Any, second: Any, path: str = "") -> Difference | No
     return Difference(path, format_exact(first), format_exact(second))
 
 
-def assert_unchanged(before: Any, after: Any, *, function: str, name: str) -> None:
+def assert_unchanged(before: Any, after: Any, *, function: str, name: str, replaced: Iterable[str] = ()) -> None:
     """Assert that argument ``name`` of ``function`` still holds bitwise what it held before the
     call. before: a deep copy (``copy.deepcopy``) taken before the call; after: the argument
-    object itself after the call."""
+    object itself after the call; replaced: the paths inside the argument whose item the call
+    assigned anew into a dict or list (``"['W']"``), so that the message tells an assignment
+    into a container from an array changed in place."""
     difference = first_difference(before, after)
-    if difference is not None:
+    if difference is None:
+        return
+    assigned = next((path for path in replaced if difference.path.startswith(path) or path.startswith(difference.path)),
+                    None)  # the change is inside an item assigned anew, or is the key of one added or removed
+    if assigned is not None:
         raise CheckFailure(
-            f"{function} modified its argument {name} in place ({name}{difference.path} was "
-            f"{difference.first}, is now {difference.second}). Functions must not change their "
-            "arguments: work on new arrays (e.g. x.copy()) instead of assigning into the inputs."
+            f"{function} assigned into its argument {name}: {name}{assigned} holds another object after the "
+            f"call ({name}{difference.path} was {difference.first}, is now {difference.second}). Functions must "
+            "not change their arguments, not even by assigning into a dict or list they were given: build a "
+            "new one (e.g. a dict comprehension) and return it."
         )
+    change = f"({name}{difference.path} was {difference.first}, is now {difference.second})"
+    if round_off_only(before, after):
+        raise CheckFailure(
+            f"{function} did not give its argument {name} back bitwise {change}: its values changed only in "
+            "their last digits, as a value changed and then changed back by arithmetic (x[i] += h, then "
+            "x[i] -= h) is not restored exactly, because of round-off. Save the original value and assign "
+            "it back instead."
+        )
+    raise CheckFailure(
+        f"{function} modified its argument {name} in place {change}. Functions must not change their "
+        "arguments: work on new arrays (e.g. x.copy()) instead of assigning into the inputs."
+    )
+
+
+ROUND_OFF_RTOL = 1e-12
+"""Changes within this relative distance (a few thousand float64 steps) are round-off."""
+ROUND_OFF_ATOL = 1e-15
+
+
+def round_off_only(before: Any, after: Any) -> bool:
+    """Whether ``after`` differs from ``before`` only in float arrays of the same shape and
+    dtype, and there by no more than round-off (``ROUND_OFF_RTOL``, ``ROUND_OFF_ATOL``)."""
+    if type(before) is not type(after):
+        return False
+    if isinstance(before, np.ndarray):
+        if before.shape != after.shape or before.dtype != after.dtype:
+            return False
+        if not np.issubdtype(before.dtype, np.floating):
+            return np.array_equal(before, after)
+        return bool(np.all(np.abs(after - before) <= ROUND_OFF_ATOL + ROUND_OFF_RTOL * np.abs(before)))
+    if isinstance(before, dict):
+        return before.keys() == after.keys() and all(round_off_only(before[k], after[k]) for k in before)
+    if isinstance(before, (list, tuple)):
+        return len(before) == len(after) and all(round_off_only(a, b) for a, b in zip(before, after))
+    return _same_scalar(before, after)
 
 
 def assert_same_bits(first: Any, second: Any, *, function: str, name: str = "result") -> None:

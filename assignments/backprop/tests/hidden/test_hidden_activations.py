@@ -1,6 +1,7 @@
 """Hidden tests of activations.py: values against the reference in several shapes, with default and
 other parameters; derivatives against central differences of the exact forward; stability at
-extreme inputs; inputs left unchanged and results repeatable."""
+extreme inputs (inputs unchanged there too); inputs left unchanged, results repeatable and nothing
+remembered between calls."""
 
 import numpy as np
 import pytest
@@ -12,78 +13,21 @@ from suite_support import (
     EXTREME_POINTS,
     FUNCTIONS,
     STABLE,
+    Again,
     Cases,
     Output,
     activation_input,
     activation_of,
     assert_no_warnings,
+    call_unchanged,
     check_derivative,
-    erf,
+    known_mistakes,
     named_cases,
-    normal_cdf,
     parts,
     pure_and_repeatable,
 )
 
 SHAPES = {"1-d": (7,), "2-d": (5, 4), "3-d": (2, 3, 4)}
-
-
-def tanh_approximate_gelu(x):
-    inner = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)
-    return 0.5 * x * (1.0 + np.tanh(inner))
-
-
-def tanh_approximate_gelu_grad(x):
-    inner = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)
-    slope = np.sqrt(2.0 / np.pi) * (1.0 + 3 * 0.044715 * x**2)
-    return 0.5 * (1.0 + np.tanh(inner)) + 0.5 * x * (1.0 - np.tanh(inner) ** 2) * slope
-
-
-def known_mistakes(function, x, params, ref):
-    """Explanation -> the wrong value that mistake gives, for each result of ``function`` at x
-    (a tuple of one dict, two for prelu_grad)."""
-    sigma = ref.sigmoid
-    beta = params.get("beta", 1.0)
-    mistakes = {
-        "threshold": lambda: {"theta is ignored (x is compared with 0)": ref.threshold(x)},
-        "sigmoid_grad": lambda: {
-            "the derivative is evaluated at the output σ(x) instead of the input x": ref.sigmoid_grad(sigma(x)),
-            "the formula s·(1 − s), meant for the output s = σ(x), is applied to the input x": x * (1.0 - x),
-        },
-        "tanh_grad": lambda: {
-            "the derivative is evaluated at the output tanh(x) instead of the input x": ref.tanh_grad(ref.tanh(x)),
-            "the formula 1 − t², meant for the output t = tanh(x), is applied to the input x": 1.0 - x**2,
-        },
-        "leaky_relu": lambda: {"the slope argument is ignored (the default 0.01 is used)": ref.leaky_relu(x)},
-        "leaky_relu_grad": lambda: {"the slope argument is ignored (the default 0.01 is used)": ref.leaky_relu_grad(x)},
-        "prelu": lambda: {
-            "the branches are swapped (alpha·x where x > 0, x elsewhere)": np.where(x > 0, params["alpha"] * x, x)
-        },
-        "elu": lambda: {"alpha is ignored (the default 1 is used)": ref.elu(x)},
-        "elu_grad": lambda: {"alpha is ignored (the default 1 is used)": ref.elu_grad(x)},
-        "swish": lambda: {"beta is ignored (the default 1 is used)": ref.swish(x)},
-        "swish_grad": lambda: {
-            "beta is ignored (the default 1 is used)": ref.swish_grad(x),
-            "the chain-rule factor beta of σ(beta·x) is missing: σ(βx) + x·σ(βx)(1 − σ(βx))":
-                sigma(beta * x) * (1.0 + x * sigma(-beta * x)),
-        },
-        "gelu": lambda: {
-            "the tanh approximation of GELU is used; the contract asks for the exact x·Φ(x) through erf":
-                tanh_approximate_gelu(x),
-            "Φ(x) is computed as (1 + erf(x))/2 instead of (1 + erf(x/√2))/2": 0.5 * x * (1.0 + erf(x)),
-        },
-        "gelu_grad": lambda: {
-            "the x·φ(x) term of the product rule is missing (only Φ(x) is returned)": normal_cdf(x),
-            "the derivative of the tanh approximation of GELU is used, not of the exact x·Φ(x)":
-                tanh_approximate_gelu_grad(x),
-        },
-        "prelu_grad": lambda: (
-            {"dfdx uses 1 and alpha on the wrong sides of 0": np.where(x > 0, params["alpha"] * np.ones_like(x), 1.0)},
-            {"the branches of dfdalpha are swapped (x where x > 0, 0 elsewhere)": np.where(x > 0, x, 0.0)},
-        ),
-    }  # fmt: skip
-    found = mistakes.get(function, dict)()
-    return found if isinstance(found, tuple) else (found,)
 
 
 @pytest.mark.partial_credit
@@ -127,7 +71,7 @@ def test_derivative_of_the_exact_forward(student, reference, rng, credit, name):
 def test_stable_at_extreme_inputs(student, reference, rng, function):
     x = rng.permutation(EXTREME_POINTS).reshape(2, -1)
     params = activation_of(function).params(rng, x.shape[-1])
-    result = getattr(student.activations, function).call(x, **params)
+    result = call_unchanged(getattr(student.activations, function), {"x": x}, **params)
     assert_no_warnings(result, function, "inputs of magnitude up to 1e4")
     expected = getattr(reference.activations, function)(x, **params)
     assert_array(result.value, expected, what=f"{function}(x) for |x| up to 1e4")
@@ -137,14 +81,15 @@ def test_stable_at_extreme_inputs(student, reference, rng, function):
 @pytest.mark.parametrize(
     "name",
     [pytest.param(name, id=name, marks=[pytest.mark.points(0.25),
-                                        pytest.mark.name(f"{name}, {name}_grad: inputs unchanged, results repeatable")])
+                                        pytest.mark.name(f"{name}, {name}_grad: inputs unchanged, results repeatable, nothing remembered")])
      for name in ACTIVATIONS],
 )  # fmt: skip
-def test_pure_and_repeatable(student, rng, credit, name):
+def test_pure_and_repeatable(student, reference, rng, credit, name):
     activation = ACTIVATIONS[name]
     params = activation.params(rng, 4)
-    x = activation_input(rng, (3, 4), activation, params)
-    cases = Cases(credit, 4)
+    x, other = (activation_input(rng, (3, 4), activation, params) for _ in range(2))
+    cases = Cases(credit, 6)
     for function in (activation.name, activation.grad):
-        pure_and_repeatable(cases, getattr(student.activations, function), {"x": x}, **params)
+        again = Again({"x": other}, getattr(reference.activations, function)(other, **params), params)
+        pure_and_repeatable(cases, getattr(student.activations, function), {"x": x}, again, **params)
     cases.finish()

@@ -6,8 +6,10 @@ import pytest
 
 from autograder.suite.checks import assert_array, assert_scalar
 from suite_support import (
+    Again,
     Cases,
     call_unchanged,
+    forward_differences,
     named_cases,
     not_round_tripping,
     pure_and_repeatable,
@@ -40,13 +42,8 @@ IGNORES_H = "the step h argument is ignored (the default h = 1e-5 is used)"
 
 def numerical_gradient_mistakes(reference, provided, x, options):
     """Known wrong numerical gradients of data.ripple_bowl at x."""
-    f, h = provided.data.ripple_bowl, options.get("h", 1e-5)
-    steps = np.eye(x.size).reshape(x.size, *x.shape)
-    one_sided = np.array([(f(x + h * step) - f(x)) / h for step in steps]).reshape(x.shape)
-    return {
-        "forward differences (f(x + h·e_i) − f(x)) / h are used instead of central differences": one_sided,
-        IGNORES_H: reference.gradcheck.numerical_gradient(f, x.copy()),
-    }
+    f = provided.data.ripple_bowl
+    return {**forward_differences(f, x, options.get("h", 1e-5)), IGNORES_H: reference.gradcheck.numerical_gradient(f, x.copy())}
 
 
 @pytest.mark.points(1.5)
@@ -95,14 +92,19 @@ GRADCHECK_FUNCTIONS = ["relative_error", "numerical_gradient", "gradient_check"]
 
 
 @pytest.mark.partial_credit
-@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable", GRADCHECK_FUNCTIONS, 0.5))
-def test_pure_and_repeatable(student, rng, credit, function):
-    x = not_round_tripping(rng, (2, 3), h=1e-5)
-    arguments = {
-        "relative_error": {"a": x, "b": x + rng.normal(scale=1e-3, size=x.shape)},
-        "numerical_gradient": {"f": student.data.ripple_bowl, "x": x},
-        "gradient_check": {"f": student.data.ripple_bowl, "grad_f": student.data.ripple_bowl_grad, "x": x},
-    }[function]
-    cases = Cases(credit, 2)
-    pure_and_repeatable(cases, getattr(student.gradcheck, function), arguments)
+@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable, nothing remembered", GRADCHECK_FUNCTIONS, 0.5))
+def test_pure_and_repeatable(student, reference, provided, rng, credit, function):
+    def arguments(data, x):
+        """The arguments at x, with the functions of ``data`` (the worker's or this process's)."""
+        return {
+            "relative_error": {"a": x, "b": x + 1e-3 * np.cos(x)},
+            "numerical_gradient": {"f": data.ripple_bowl, "x": x},
+            "gradient_check": {"f": data.ripple_bowl, "grad_f": data.ripple_bowl_grad, "x": x},
+        }[function]
+
+    x, other = (not_round_tripping(rng, (2, 3), h=1e-5) for _ in range(2))
+    expected = getattr(reference.gradcheck, function)(*arguments(provided.data, other.copy()).values())
+    cases = Cases(credit, 3)
+    pure_and_repeatable(cases, getattr(student.gradcheck, function), arguments(student.data, x),
+                        Again(arguments(student.data, other), expected))  # fmt: skip
     cases.finish()

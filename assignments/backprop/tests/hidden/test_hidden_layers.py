@@ -1,17 +1,24 @@
 """Hidden tests of layers.py: forward values against the reference, backward gradients against
 central differences of the exact layers (with a random upstream gradient; one large layer along
-random directions), inputs left unchanged and results repeatable."""
+random directions), inputs left unchanged (a cache may hold anything), results repeatable and
+nothing remembered between calls, for every activation of the registry."""
+
+from functools import partial
 
 import numpy as np
 import pytest
 
 from autograder.suite.checks import assert_array, sampling
 from suite_support import (
+    EXTREME_POINTS,
     REGISTRY,
+    Again,
     Cases,
     Output,
     activation_input,
+    activation_layer_mistakes,
     affine_inputs,
+    affine_mistakes,
     check_gradients,
     check_layer,
     describe_params,
@@ -47,11 +54,9 @@ def test_affine_forward_values(student, reference, rng):
 @pytest.mark.parametrize("wrt", gradient_cases("affine", ("x", "W", "b")))
 def test_affine_backward_gradient(student, reference, rng, credit, wrt):
     n, d, m = sampling.distinct_sizes(rng, 3)
-    mistakes = {"b": {"db is the local derivative ∂out/∂b = 1 instead of the upstream gradient summed over the batch":
-                      np.ones(m)}}  # fmt: skip
     check_layer(credit, student.layers.affine_forward, student.layers.affine_backward, affine_inputs(rng, n, d, m),
                 sampling.normal(rng, (n, m)), exact_output(reference.layers.affine_forward),
-                compared_with="the exact affine layer", rng=rng, wrt=(wrt,), candidates=mistakes)  # fmt: skip
+                compared_with="the exact affine layer", rng=rng, wrt=(wrt,), candidates=affine_mistakes(m))  # fmt: skip
 
 
 @pytest.mark.points(0.5)
@@ -81,19 +86,6 @@ def test_activation_forward_values(student, reference, rng, credit):
     cases.finish()
 
 
-def activation_layer_mistakes(ref, name, z, upstream, params):
-    """Known wrong dz of an activation layer."""
-    forward, derivative = ref.activations.ACTIVATIONS[name]
-    mistakes = {
-        "the derivative is evaluated at the layer's output h = f(z) instead of its input z (the forward "
-        "caches h instead of z)": upstream * derivative(forward(z, **params), **params),
-    }
-    if params:
-        mistakes["the activation's parameters are not passed on to its derivative in the backward pass "
-                 "(the default is used)"] = upstream * derivative(z)  # fmt: skip
-    return mistakes
-
-
 @pytest.mark.points(1.75)
 @pytest.mark.partial_credit
 def test_activation_backward_gradient(student, reference, rng, credit):
@@ -110,7 +102,8 @@ def test_activation_backward_gradient(student, reference, rng, credit):
             upstream, function="activation_backward", rng=rng, kinks={"z": activation.kinks(params)},
             label=f"{activation.name}: ",
             compared_with=f"the exact {activation.name!r} layer with {describe_params(params)}",
-            candidates={"z": activation_layer_mistakes(reference, activation.name, inputs["z"], upstream, params)},
+            candidates={"z": activation_layer_mistakes(reference.activations, activation.name, inputs["z"], upstream,
+                                                       params)},
         )  # fmt: skip
     cases.finish()
 
@@ -138,24 +131,64 @@ def test_prelu_backward_gradient(student, reference, rng, credit, wrt):
                 wrt=(wrt,), kinks={"z": (0.0,)}, candidates=mistakes)  # fmt: skip
 
 
-LAYERS = {
-    "affine": lambda rng: affine_inputs(rng, *sampling.distinct_sizes(rng, 3)),
-    "activation": lambda rng: {"z": sampling.away_from_kinks(rng, (4, 3)), "name": "elu"},
-    "prelu": lambda rng: prelu_inputs(rng, *sampling.distinct_sizes(rng, 2)),
-}
-"""Layer -> a function drawing the arguments of its forward, by name."""
+def layer_settings(layer, rng):
+    """(label, draw) for each setting of a layer's purity test: ``draw()`` gives new arguments of
+    the layer's forward by name, of the same shapes each time, and its keyword parameters. The
+    activation layer: every name of the registry with parameters, on inputs with an entry at the
+    kink 0 and, for the names that must be stable, entries of magnitude up to 1e4."""
+    if layer == "affine":
+        sizes = sampling.distinct_sizes(rng, 3)
+        return [("", lambda: (affine_inputs(rng, *sizes), {}))]
+    if layer == "prelu":
+        sizes = sampling.distinct_sizes(rng, 2)
+        return [("", lambda: (prelu_inputs(rng, *sizes), {}))]
+
+    def draw(activation, params):
+        z = activation_input(rng, (3, 4), activation, params)
+        z[0, 0] = 0.0
+        if activation.stable:
+            z = np.concatenate([z.reshape(-1), rng.permutation(EXTREME_POINTS)]).reshape(2, -1)
+        return {"z": z, "name": activation.name}, params
+
+    return [(f"{activation.name}: ", partial(draw, activation, activation.params(rng, 11))) for activation in REGISTRY]
+
+
+LAYERS = ("affine", "activation", "prelu")
 LAYER_FUNCTIONS = [f"{layer}_{direction}" for layer in LAYERS for direction in ("forward", "backward")]
+UPSTREAM = {"affine": "dout", "activation": "dh", "prelu": "dh"}
+"""The name of each layer backward's upstream gradient, as the contract writes it."""
+
+
+def backward_arguments(student, reference, rng, layer, forward_arguments, params):
+    """The arguments of the student's ``<layer>_backward`` (by name) after their forward on
+    ``forward_arguments``, with a random upstream gradient, and the exact gradients for them."""
+    forward = f"{layer}_forward"
+    out, cache = parts(getattr(student.layers, forward)(*forward_arguments.values(), **params), ("out", "cache"),
+                       forward)  # fmt: skip
+    upstream = sampling.normal(rng, np.shape(out))
+    _, exact_cache = getattr(reference.layers, forward)(*forward_arguments.values(), **params)
+    return {UPSTREAM[layer]: upstream, "cache": cache}, getattr(reference.layers, f"{layer}_backward")(upstream,
+                                                                                                        exact_cache)  # fmt: skip
 
 
 @pytest.mark.partial_credit
-@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable", LAYER_FUNCTIONS, 0.25))
-def test_pure_and_repeatable(student, rng, credit, function):
+@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable, nothing remembered",
+                                                 LAYER_FUNCTIONS, 0.25))  # fmt: skip
+def test_pure_and_repeatable(student, reference, rng, credit, function):
+    """A forward: its inputs unchanged, out a new array (the cache may hold anything); a backward:
+    the upstream gradient and the arrays of a plain cache unchanged; both repeatable and
+    remembering nothing between calls."""
     layer, direction = function.rsplit("_", 1)
-    arguments = LAYERS[layer](rng)
-    if direction == "backward":
-        forward = f"{layer}_forward"
-        out, cache = parts(getattr(student.layers, forward)(*arguments.values()), ("out", "cache"), forward)
-        arguments = {"dout": sampling.normal(rng, np.shape(out)), "cache": cache}
-    cases = Cases(credit, 2)
-    pure_and_repeatable(cases, getattr(student.layers, function), arguments)
+    settings = layer_settings(layer, rng)
+    cases = Cases(credit, 3 * len(settings))
+    for label, draw in settings:
+        (arguments, params), (other, _) = draw(), draw()
+        if direction == "forward":
+            again = Again(other, getattr(reference.layers, function)(*other.values(), **params)[0], params)
+            pure_and_repeatable(cases, getattr(student.layers, function), arguments, again, cache=1, label=label,
+                                **params)  # fmt: skip
+        else:
+            arguments, _ = backward_arguments(student, reference, rng, layer, arguments, params)
+            again = Again(*backward_arguments(student, reference, rng, layer, other, params))
+            pure_and_repeatable(cases, getattr(student.layers, function), arguments, again, label=label)
     cases.finish()

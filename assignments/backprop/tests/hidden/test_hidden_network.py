@@ -1,6 +1,7 @@
 """Hidden tests of network.py: losses and predictions against the reference, every gradient
 against central differences of the exact loss, stability at extreme scores, other activations and
-depths, arguments left unchanged and results repeatable."""
+depths, arguments left unchanged (also at extreme scores), results repeatable and nothing remembered
+between calls."""
 
 import numpy as np
 import pytest
@@ -8,9 +9,13 @@ import pytest
 from autograder.suite.checks import assert_array, assert_int_array, assert_scalar, sampling
 from suite_support import (
     EXTREME_POINTS,
+    MISSING_ONE_HOT,
+    Again,
     Cases,
     assert_no_warnings,
     bce_inputs,
+    bce_mistakes,
+    call_unchanged,
     check_gradients,
     check_parameter_gradients,
     loss_value,
@@ -31,13 +36,6 @@ BATCH = 7
 
 
 # --------------------------------------------------------------------------- the two losses
-
-
-def bce_mistakes(scores, y):
-    """Known wrong losses of sigmoid_bce_loss."""
-    losses_of_ones = np.logaddexp(0.0, -scores)
-    return {"the (1 − y)·log(1 − σ(s)) term is missing: examples with label 0 cost nothing":
-            float(np.mean(y * losses_of_ones))}  # fmt: skip
 
 
 @pytest.mark.points(1.0)
@@ -89,7 +87,7 @@ def loss_gradient_mistakes(function, exact, scores, y):
         return {}
     n, classes = scores.shape
     probabilities = exact(scores, y)[1] + np.eye(classes)[y] / n
-    return {"the 1 of the true class is not subtracted (dscores = softmax(scores) / N)": probabilities}
+    return {MISSING_ONE_HOT: probabilities}
 
 
 def extreme_inputs(function, rng):
@@ -108,7 +106,7 @@ LOSSES = ["sigmoid_bce_loss", "softmax_cross_entropy_loss"]
 @pytest.mark.parametrize("function", named_cases("finite, accurate, no warnings for scores up to 1e4", LOSSES, 1.0))
 def test_loss_stable_at_extreme_scores(student, reference, rng, credit, function):
     inputs = extreme_inputs(function, rng)
-    result = getattr(student.network, function).call(*inputs.values())
+    result = call_unchanged(getattr(student.network, function), inputs)
     assert_no_warnings(result, function, "scores of magnitude up to 1e4")
     loss, dscores = parts(result.value, ("loss", "dscores"), function)
     expected_loss, expected_dscores = getattr(reference.network, function)(*inputs.values())
@@ -322,7 +320,7 @@ def network_arguments(rng, function):
         return dict(arguments, labels=problem.labels) if function.endswith("loss") else arguments
     if function == "collapse_linear":  # one layer: the collapsed map is that layer, as a new pair of arrays
         return {"weights": [sampling.normal(rng, (3, 2))], "biases": [sampling.normal(rng, 3)]}
-    problem = mlp_problem(rng, MLP_SHAPES["2 layers"], BATCH)
+    problem = mlp_problem(rng, MLP_SHAPES["1 layer" if function == "mlp_predict" else "2 layers"], BATCH)
     arguments = {"params": problem.params, "X": problem.X}
     return dict(arguments, y=problem.y) if function.endswith("loss") else arguments
 
@@ -334,8 +332,15 @@ NETWORK_FUNCTIONS = [
 
 
 @pytest.mark.partial_credit
-@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable", NETWORK_FUNCTIONS, 0.25))
-def test_pure_and_repeatable(student, rng, credit, function):
-    cases = Cases(credit, 2)
-    pure_and_repeatable(cases, getattr(student.network, function), network_arguments(rng, function))
+@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable, nothing remembered", NETWORK_FUNCTIONS, 0.25))
+def test_pure_and_repeatable(student, reference, rng, credit, function):
+    exact = getattr(reference.network, function)
+    arguments = network_arguments(rng, function)
+    for _ in range(sampling.MAX_REJECTION_ROUNDS):  # labels differ from the first call's, so a stale result shows
+        other = network_arguments(rng, function)
+        if function != "mlp_predict" or not np.array_equal(exact(*other.values()), exact(*arguments.values())):
+            break
+    again = Again(other, exact(*other.values()))
+    cases = Cases(credit, 3)
+    pure_and_repeatable(cases, getattr(student.network, function), arguments, again)
     cases.finish()

@@ -8,9 +8,11 @@ import pytest
 from autograder.suite.checks import assert_array, assert_array_form, assert_structure, sampling
 from autograder.suite.errors import CheckFailure
 from suite_support import (
+    Again,
     Cases,
     assert_batches,
     assert_history,
+    blame_train_helpers,
     lead,
     name_of,
     parts,
@@ -143,7 +145,8 @@ def compare_training(credit, student, reference, losses, run):
         assert_structure(got_params, expected_params.keys(), what="the parameters returned by train")
         for name, value in expected_params.items():
             assert_array(got_params[name], value, rtol=TRAINING_RTOL, what=f"the trained {name} returned by train")
-    cases.finish()
+    with blame_train_helpers(student, run):
+        cases.finish()
 
 
 def least_squares(student, provided):
@@ -173,26 +176,33 @@ def test_train_with_one_batch_per_epoch(student, reference, provided, rng, credi
     compare_training(credit, student, reference, least_squares(student, provided), linear_run(rng, batch_size=50))
 
 
-def optim_arguments(student, rng, function):
-    """The arguments of an optim.py function, by name."""
+def optim_arguments(function, rng, least_squares_loss):
+    """The arguments of an optim.py function, by name; ``train`` trains ``least_squares_loss``."""
     if function == "sgd_step":
         return {"params": random_params(rng), "grads": random_params(rng), "lr": 0.1}
     if function == "minibatch_indices":
         return {"n": 11, "batch_size": 3, "seed": int(rng.integers(1000))}
-    return {"loss_fn": student.data.least_squares_loss, **linear_run(rng)}
+    return {"loss_fn": least_squares_loss, **linear_run(rng)}
 
 
 @pytest.mark.partial_credit
 @pytest.mark.parametrize(
     "function",
     [pytest.param(function, marks=[pytest.mark.points(points),
-                                   pytest.mark.name(f"{function}: arguments unchanged, results repeatable")])
+                                   pytest.mark.name(f"{function}: arguments unchanged, results repeatable, nothing remembered")])
      for function, points in (("sgd_step", 0.125), ("minibatch_indices", 0.125), ("train", 0.25))],
 )  # fmt: skip
-def test_pure_and_repeatable(student, rng, credit, function):
-    cases = Cases(credit, 2)
-    pure_and_repeatable(cases, getattr(student.optim, function), optim_arguments(student, rng, function))
-    cases.finish()
+def test_pure_and_repeatable(student, reference, provided, rng, credit, function):
+    worker_loss, local_loss = least_squares(student, provided)
+    arguments = optim_arguments(function, rng, worker_loss)
+    other = optim_arguments(function, rng, local_loss)
+    expected = getattr(reference.optim, function)(*other.values())
+    if function == "train":
+        other["loss_fn"] = worker_loss
+    cases = Cases(credit, 3)
+    with blame_train_helpers(student, arguments if function == "train" else None):
+        pure_and_repeatable(cases, getattr(student.optim, function), arguments, Again(other, expected))
+        cases.finish()
 
 
 # --------------------------------------------------------------------------- accuracy targets

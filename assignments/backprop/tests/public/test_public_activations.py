@@ -6,57 +6,37 @@ import pytest
 
 from autograder.suite.checks import assert_array
 from suite_support import (
+    CONTRACT,
+    FORMULAS,
     DERIVATIVES,
     FUNCTIONS,
     Cases,
     activation_input,
     activation_of,
-    array_output,
     array_result,
     check_derivative,
+    known_mistakes,
     named_cases,
     normal_cdf,
     parts,
+    values_output,
+    wrong_branch_at_kink,
 )
 
 SHAPE = (2, 3)
 
 
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-FORMULAS = {
-    "threshold": lambda x, theta=0.0: np.where(x > theta, 1.0, 0.0),
-    "threshold_grad": lambda x, theta=0.0: np.zeros_like(x),
-    "sigmoid": sigmoid,
-    "sigmoid_grad": lambda x: sigmoid(x) * (1.0 - sigmoid(x)),
-    "tanh": lambda x: (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x)),
-    "tanh_grad": lambda x: 1.0 - np.tanh(x) ** 2,
-    "relu": lambda x: np.where(x > 0, x, 0.0),
-    "relu_grad": lambda x: np.where(x > 0, 1.0, 0.0),
-    "leaky_relu": lambda x, slope=0.01: np.where(x > 0, x, slope * x),
-    "leaky_relu_grad": lambda x, slope=0.01: np.where(x > 0, 1.0, slope),
-    "prelu": lambda x, alpha: np.where(x > 0, x, alpha * x),
-    "prelu_grad": lambda x, alpha: (np.where(x > 0, 1.0, alpha * np.ones_like(x)), np.where(x > 0, 0.0, x)),
-    "elu": lambda x, alpha=1.0: np.where(x > 0, x, alpha * (np.exp(x) - 1.0)),
-    "elu_grad": lambda x, alpha=1.0: np.where(x > 0, 1.0, alpha * np.exp(x)),
-    "swish": lambda x, beta=1.0: x * sigmoid(beta * x),
-    "swish_grad": lambda x, beta=1.0: sigmoid(beta * x) * (1.0 + beta * x * (1.0 - sigmoid(beta * x))),
-    "gelu": lambda x: x * normal_cdf(x),
-    "gelu_grad": lambda x: normal_cdf(x) + x * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi),
-}
-"""The contract's table, evaluated the plain way (fine for the moderate inputs used here)."""
-
-
-def assert_activation_result(got, expected, function, **options):
-    """Compare what ``function`` returned with ``expected`` (a pair for prelu_grad)."""
+def assert_activation_result(got, expected, function, mistakes, **options):
+    """Compare what ``function`` returned with ``expected`` (a pair for prelu_grad); mistakes: the
+    candidates of each result, as ``known_mistakes`` gives them."""
     if function == "prelu_grad":
-        for name, got_part, expected_part in zip(("dfdx", "dfdalpha"), parts(got, ("dfdx", "dfdalpha"), function),
-                                                 expected):  # fmt: skip
-            assert_array(got_part, expected_part, what=f"{name} returned by prelu_grad", **options)
+        for name, got_part, expected_part, candidates in zip(("dfdx", "dfdalpha"),
+                                                             parts(got, ("dfdx", "dfdalpha"), function), expected,
+                                                             mistakes):  # fmt: skip
+            assert_array(got_part, expected_part, what=f"{name} returned by prelu_grad", candidates=candidates,
+                         **options)  # fmt: skip
     else:
-        assert_array(got, expected, what=f"{function}(x)", **options)
+        assert_array(got, expected, what=f"{function}(x)", candidates=mistakes[0], **options)
 
 
 @pytest.mark.partial_credit
@@ -70,7 +50,8 @@ def test_values_from_the_formula(student, rng, credit, function):
         expected = FORMULAS[function](x, **params)
         got = getattr(student.activations, function)(x.copy(), **params)
         with cases.case(label):
-            assert_activation_result(got, expected, function, show_inputs={"x": x, **params})
+            assert_activation_result(got, expected, function, known_mistakes(function, x, params, CONTRACT),
+                                     show_inputs={"x": x, **params})  # fmt: skip
     cases.finish()
 
 
@@ -87,10 +68,7 @@ def test_value_at_the_kink(student, rng, function):
     expected = FORMULAS[function](x, **params)
     wrong_branch = (expected[0] if function == "prelu_grad" else expected).copy()
     wrong_branch[1] = 1.0  # the value of the x > kink branch
-    cause = {
-        f"at the kink x = {kink:g} the x > {kink:g} branch was used; by the course's convention the "
-        f"x <= {kink:g} branch applies there": wrong_branch
-    }
+    cause = wrong_branch_at_kink(wrong_branch, kink=kink)
     got = getattr(student.activations, function)(x.copy(), **params)
     if function == "prelu_grad":
         dfdx, dfdalpha = parts(got, ("dfdx", "dfdalpha"), function)
@@ -111,8 +89,9 @@ def test_derivative_agrees_with_your_forward(student, rng, credit, name):
     forward = getattr(student.activations, activation.name)
     derivative = getattr(student.activations, name)(x.copy(), **params)
     cases = Cases(credit, activation.derivative_results)
-    check_derivative(cases, array_output(forward, shape), activation, x, params,
-                     derivative, compared_with=f"your own {activation.name}", rng=rng)  # fmt: skip
+    check_derivative(cases, values_output(forward, shape), activation, x, params, derivative,
+                     compared_with=f"your own {activation.name}", rng=rng,
+                     candidates=known_mistakes(name, x, params, CONTRACT))  # fmt: skip
     cases.finish()
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from autograder.suite.checks import assert_array, assert_scalar
 from autograder.suite.errors import CheckFailure
-from suite_support import Cases, call_unchanged, not_round_tripping, relative_error_mistakes
+from suite_support import Cases, call_unchanged, forward_differences, not_round_tripping, relative_error_mistakes
 
 
 @pytest.mark.points(1.0)
@@ -36,7 +36,8 @@ def test_numerical_gradient_of_a_known_function(student, provided, rng, credit):
     with cases.case("gradient"):
         got = student.gradcheck.numerical_gradient(student.data.ripple_bowl, x.copy())
         assert_array(got, provided.data.ripple_bowl_grad(x), rtol=1e-7, atol=1e-8,
-                     what="numerical_gradient(data.ripple_bowl, x)", show_inputs={"x": x})  # fmt: skip
+                     what="numerical_gradient(data.ripple_bowl, x)", show_inputs={"x": x},
+                     candidates=forward_differences(provided.data.ripple_bowl, x, 1e-5))  # fmt: skip
     with cases.case("x unchanged"):
         call_unchanged(student.gradcheck.numerical_gradient, {"f": student.data.ripple_bowl, "x": x})
     cases.finish()

@@ -1,14 +1,18 @@
-"""Public tests of layers.py: hand-computed forward values, and every backward against central
-differences of your own forward (with a random upstream gradient)."""
+"""Public tests of layers.py: hand-computed forward values, every backward against central
+differences of your own forward (with a random upstream gradient), and the backward passes at the
+kink z = 0."""
 
 import numpy as np
 import pytest
 
 from autograder.suite.checks import assert_array, sampling
 from suite_support import (
+    CONTRACT,
     REGISTRY,
     Cases,
     activation_input,
+    activation_layer_mistakes,
+    affine_mistakes,
     affine_inputs,
     array_result,
     check_gradients,
@@ -18,6 +22,8 @@ from suite_support import (
     layer_gradients,
     parts,
     prelu_inputs,
+    prelu_slopes,
+    wrong_branch_at_kink,
 )
 
 
@@ -39,10 +45,10 @@ def test_affine_backward_agrees_with_your_forward(student, rng, credit):
     n, d, m = sampling.distinct_sizes(rng, 3, low=2, high=5)
     check_layer(credit, student.layers.affine_forward, student.layers.affine_backward, affine_inputs(rng, n, d, m),
                 sampling.normal(rng, (n, m)), forward_output(student.layers.affine_forward, (n, m)),
-                compared_with="your own affine_forward", rng=rng)  # fmt: skip
+                compared_with="your own affine_forward", rng=rng, candidates=affine_mistakes(m))  # fmt: skip
 
 
-@pytest.mark.points(0.75)
+@pytest.mark.points(0.5)
 @pytest.mark.partial_credit
 def test_activation_forward_uses_your_activations(student, rng, credit):
     """activation_forward: h equals your activation of that name, for every name of the registry"""
@@ -76,6 +82,7 @@ def test_activation_backward_agrees_with_your_forward(student, rng, credit):
             function="activation_backward", rng=rng, kinks={"z": activation.kinks(params)},
             label=f"{activation.name}: ",
             compared_with=f"your own activation_forward for {activation.name!r} with {describe_params(params)}",
+            candidates={"z": activation_layer_mistakes(CONTRACT, activation.name, inputs["z"], upstream, params)},
         )  # fmt: skip
     cases.finish()
 
@@ -98,3 +105,39 @@ def test_prelu_backward_agrees_with_your_forward(student, rng, credit):
     check_layer(credit, student.layers.prelu_forward, student.layers.prelu_backward, prelu_inputs(rng, n, m),
                 sampling.normal(rng, (n, m)), forward_output(student.layers.prelu_forward, (n, m)),
                 compared_with="your own prelu_forward", rng=rng, kinks={"z": (0.0,)})  # fmt: skip
+
+
+BELOW_THE_KINK = {
+    "relu": lambda z, **params: np.zeros_like(z),
+    "leaky_relu": lambda z, slope: np.full_like(z, slope),
+    "elu": lambda z, alpha: alpha * np.exp(z),
+}
+"""f'(z) on the z <= 0 side of the kinked activations of the registry."""
+
+
+@pytest.mark.points(0.25)
+@pytest.mark.partial_credit
+def test_backward_at_the_kink(student, rng, credit):
+    """activation_backward, prelu_backward: the z <= 0 branch at z = 0"""
+    z = np.array([[-1.0, 0.0, 1.0], [0.0, 2.0, -0.5]])
+    dh = rng.uniform(0.5, 2.0, size=z.shape)
+    kinked = [a for a in REGISTRY if a.kinked]
+    cases = Cases(credit, len(kinked) + 1)
+    for activation in kinked:
+        params = activation.params(rng, z.shape[-1])
+        expected = dh * np.where(z > 0, 1.0, BELOW_THE_KINK[activation.name](z, **params))
+        with cases.case(activation.name):
+            dz = layer_gradients(student.layers.activation_forward, student.layers.activation_backward,
+                                 {"z": z.copy()}, dh.copy(), activation.name, **params)["z"]  # fmt: skip
+            assert_array(dz, expected, what=f"dz returned by activation_backward for {activation.name!r} with "
+                         f"{describe_params(params)}", show_inputs={"z": z, "dh": dh},
+                         candidates=wrong_branch_at_kink(np.where(z == 0, dh, expected), "z"))  # fmt: skip
+    alpha = prelu_slopes(rng, z.shape[-1])
+    with cases.case("prelu"):
+        dz, _ = layer_gradients(student.layers.prelu_forward, student.layers.prelu_backward,
+                                {"z": z.copy(), "alpha": alpha.copy()}, dh.copy()).values()  # fmt: skip
+        expected = dh * np.where(z > 0, 1.0, alpha)
+        assert_array(dz, expected, what="dz returned by prelu_backward", show_inputs={"z": z, "alpha": alpha, "dh": dh},
+                     candidates=wrong_branch_at_kink(np.where(z == 0, dh, expected), "z"))  # fmt: skip
+    cases.finish()
+

@@ -7,8 +7,10 @@ import pytest
 from autograder.suite.checks import assert_array, assert_array_form, assert_int_array, assert_scalar, sampling
 from autograder.suite.errors import CheckFailure
 from suite_support import (
+    MISSING_ONE_HOT,
     Cases,
     bce_inputs,
+    bce_mistakes,
     call_unchanged,
     check_gradients,
     check_parameter_gradients,
@@ -24,13 +26,17 @@ from suite_support import (
 )
 
 
-def loss_cases(got, loss, dscores, function, shown):
-    """The cases checking ``(loss, dscores)`` returned by a loss function."""
+def loss_cases(got, loss, dscores, function, shown, mistakes=None):
+    """The cases checking ``(loss, dscores)`` returned by a loss function; mistakes: known wrong
+    values by "loss" and "dscores"."""
+    mistakes = mistakes or {}
     return [
         ("loss", lambda: assert_scalar(parts(got, ("loss", "dscores"), function)[0], loss,
-                                       what=f"the loss returned by {function}", show_inputs=shown)),
+                                       what=f"the loss returned by {function}", show_inputs=shown,
+                                       candidates=mistakes.get("loss"))),
         ("dscores", lambda: assert_array(parts(got, ("loss", "dscores"), function)[1], dscores,
-                                         what=f"dscores returned by {function}", show_inputs=shown)),
+                                         what=f"dscores returned by {function}", show_inputs=shown,
+                                         candidates=mistakes.get("dscores"))),
     ]  # fmt: skip
 
 
@@ -44,7 +50,8 @@ def test_sigmoid_bce_loss_by_hand(student, credit):
     loss = float(np.mean([np.log(2.0), np.log(2.0), np.log1p(np.exp(-2.0)), np.log1p(np.exp(-1.0))]))
     dscores = (1.0 / (1.0 + np.exp(-scores)) - y) / 4
     got = student.network.sigmoid_bce_loss(scores.copy(), y.copy())
-    run_cases(credit, loss_cases(got, loss, dscores, "sigmoid_bce_loss", {"scores": scores, "y": y}))
+    run_cases(credit, loss_cases(got, loss, dscores, "sigmoid_bce_loss", {"scores": scores, "y": y},
+                                 {"loss": bce_mistakes(scores, y)}))  # fmt: skip
 
 
 @pytest.mark.points(1.0)
@@ -57,7 +64,8 @@ def test_softmax_cross_entropy_loss_by_hand(student, credit):
     loss = float(np.mean([np.log(3.0), np.log(3.0), np.log(2.0), np.log(8.0 / 3.0)]))
     dscores = (probabilities - np.eye(3)[y]) / 4
     got = student.network.softmax_cross_entropy_loss(scores.copy(), y.copy())
-    run_cases(credit, loss_cases(got, loss, dscores, "softmax_cross_entropy_loss", {"scores": scores, "y": y}))
+    run_cases(credit, loss_cases(got, loss, dscores, "softmax_cross_entropy_loss", {"scores": scores, "y": y},
+                                 {"dscores": {MISSING_ONE_HOT: probabilities / 4}}))  # fmt: skip
 
 
 @pytest.mark.partial_credit

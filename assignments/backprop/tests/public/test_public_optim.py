@@ -6,7 +6,15 @@ import pytest
 
 from autograder.suite.checks import assert_array, assert_int_array, assert_structure, sampling
 from autograder.suite.errors import CheckFailure
-from suite_support import Cases, assert_batches, assert_history, batch_sizes, call_unchanged, parts
+from suite_support import (
+    Cases,
+    assert_batches,
+    assert_history,
+    batch_sizes,
+    blame_train_helpers,
+    call_unchanged,
+    parts,
+)
 
 
 @pytest.mark.points(1.0)
@@ -97,4 +105,5 @@ def test_train_a_linear_model(student, provided, rng, credit):
                                f"({history[0]:.6g}) with lr = 0.5; history = {list(history)}.")  # fmt: skip
     with cases.case("arguments unchanged"):
         call_unchanged(student.optim.train, arguments)
-    cases.finish()
+    with blame_train_helpers(student, arguments):
+        cases.finish()
