@@ -86,17 +86,18 @@ def available() -> Confinement:
             names = ", ".join(level.value for level in Confinement)
             raise SandboxError(f"{OVERRIDE_VARIABLE}={wanted} is not a confinement level; use one of {names}") from None
         needs_root = level in (Confinement.NAMESPACES, Confinement.PERMISSIONS)
-        if (needs_root and not root) or not _works(level):
+        if (needs_root and not root) or not works(level):
             raise SandboxError(f"{OVERRIDE_VARIABLE}={wanted}: that confinement does not work on this machine"
                                + (" without root" if needs_root and not root else ""))
         return level
     for level in Confinement:
-        if (root or level in (Confinement.BUBBLEWRAP, Confinement.NONE)) and _works(level):
+        if (root or level in (Confinement.BUBBLEWRAP, Confinement.NONE)) and works(level):
             return level
     raise AssertionError("unreachable: Confinement.NONE always works")
 
 
-def _works(level: Confinement) -> bool:
+def works(level: Confinement) -> bool:
+    """Whether ``level`` can confine a worker on this machine (ignoring whether it needs root)."""
     if level is Confinement.BUBBLEWRAP:
         return bubblewrap() is not None
     if level is Confinement.NAMESPACES:

@@ -18,6 +18,7 @@ from autograder.authoring import archive, build, demo, handout
 from autograder.grading import stubs
 from autograder.integrations import gradescope
 from autograder.suite import assignment
+from autograder.suite.assignment import tomllib
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
 PROJECT = Path(__file__).parents[2]
@@ -120,10 +121,21 @@ def test_gradescope_requirements_pin_every_dependency_of_the_engine():
         wanted = Requirement(text)
         if wanted.marker is not None and "extra" in str(wanted.marker):
             continue
+        if wanted.name.lower() in gradescope.INSTRUCTOR_ONLY:  # the report's charts: not in the lean runtime
+            assert wanted.name.lower() not in pins
+            continue
         pinned = pins.get(wanted.name.lower())
         assert pinned is not None, f"{wanted.name} is a dependency of the engine but not pinned for Gradescope"
         version = next(iter(pinned.specifier)).version
         assert wanted.specifier.contains(version), f"{pinned} does not satisfy {wanted}"
+
+
+def test_the_runtime_pyproject_leaves_out_only_the_instructor_dependencies():
+    text = (gradescope.engine_checkout() / "pyproject.toml").read_text()
+    shipped = tomllib.loads(gradescope.runtime_pyproject(text))["project"]["dependencies"]
+    wanted = tomllib.loads(text)["project"]["dependencies"]
+    assert "matplotlib" in gradescope.INSTRUCTOR_ONLY
+    assert shipped == [d for d in wanted if Requirement(d).name.lower() not in gradescope.INSTRUCTOR_ONLY] != wanted
 
 
 # --------------------------------------------------------------------------- refused builds
