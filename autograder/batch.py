@@ -24,6 +24,9 @@ are the input of the report). One broken submission never stops the others.
 - **Shards**: shard ``I/N`` takes the submissions whose id hashes (SHA-256) to ``I - 1`` modulo
   ``N``, so a submission's shard depends on its id only, whatever else is in the class. Each
   shard writes its own folder; ``autograder.merge`` combines them.
+- **Similarity**: once every submission is graded, the files intake took (kept in the output)
+  are compared with each other by ``autograder.similarity`` into ``similarity.json`` (within the
+  shard only, for a shard: run ``autograder similarity`` on the merged folder for the class).
 - **Isolation**: besides what ``grading.grade`` hides, student code cannot read the class's
   submissions nor the output folder, so no submission can see another one's files or results.
 """
@@ -39,7 +42,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from autograder import __version__, gradebook, grading, intake, results, roster
+from autograder import __version__, gradebook, grading, intake, results, roster, similarity
 from autograder.assignment import Assignment
 from autograder.gradebook import GRADED, GRADER_ERROR, UNUSABLE, Record
 from autograder.intake import IntakeError, Submission
@@ -132,6 +135,7 @@ class BatchJob:
     def unusable(self, entry: roster.Entry, reason: str) -> Record:
         """The record of a submission that cannot be graded; an earlier ``results.json`` goes."""
         (gradebook.submission_folder(self.out, entry.id) / gradebook.RESULTS).unlink(missing_ok=True)
+        gradebook.remove_files(self.out, entry.id)
         return Record(entry.id, UNUSABLE, list(entry.submitters), reason=reason)
 
     def up_to_date(self, entry: roster.Entry, expected: str) -> Record | None:
@@ -190,6 +194,7 @@ class BatchJob:
         except IntakeError as err:
             record, reused = self.unusable(entry, str(err)), False
         else:
+            gradebook.write_files(self.out, entry.id, submission.files)
             reusable = self.up_to_date(entry, fingerprint(self.suite, entry.gradescope_id, submission))
             record, reused = (reusable, True) if reusable else (self.grade(entry), False)
         gradebook.write_record(self.out, record)
@@ -236,6 +241,7 @@ def grade_class(
                     finished(record, reused)
         finally:  # on an interrupt, grade no more; what was graded is kept and reused next time
             pool.shutdown(cancel_futures=True)
+    similarity.compare_output(out, records, assignment, jobs)
     about = {
         "assignment": assignment.name,
         "engine": __version__,

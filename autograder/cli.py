@@ -231,6 +231,36 @@ def report_command(out_dir: Path) -> None:
     click.echo(f"report written to {page}")
 
 
+@cli.command("similarity")
+@click.argument("out_dir", metavar="DIR", type=click.Path(path_type=Path))
+@assignment_option
+@click.option("--jobs", type=click.IntRange(min=1), help="Processes that tokenise the code (default: every core).")
+def similarity_command(out_dir: Path, name: str | None, jobs: int | None) -> None:
+    """Compare the submissions of DIR, an output folder of autograder batch or merge, function by
+    function: writes DIR/similarity.json, the similarity columns of DIR/gradebook.csv and the report."""
+    from autograder import batch, gradebook, report, similarity
+
+    try:
+        summary = gradebook.read_summary(out_dir)
+        chosen = load_assignment(name or summary["assignment"])
+        records = [gradebook.read_record(out_dir, row["id"]) for row in summary["submissions"]]
+        if None in records:
+            fail(f"{out_dir} lacks the record of a submission of its summary; grade it again with autograder batch")
+        found = similarity.compare_output(out_dir, records, chosen, jobs or batch.default_jobs())
+        gradebook.rewrite(out_dir)
+    except gradebook.GradebookError as err:
+        fail(str(err))
+    click.echo(
+        f"{found['flagged']} pair(s) at or above {found['settings']['threshold']:g} among {len(found['compared'])} "
+        f"submissions compared ({len(found['skipped'])} skipped) in {found['seconds']:.1f} s; "
+        f"written to {out_dir / gradebook.SIMILARITY}"
+    )
+    try:
+        click.echo(f"report written to {report.write_report(out_dir)}")
+    except report.ReportError as err:
+        click.echo(f"autograder: no report: {err}", err=True)
+
+
 def build_verified(chosen: assignment.Assignment, out_dir: Path, seed: int, jobs: int, out: Console):
     """``build.build`` with a progress line; on a ``BuildError``, the verification table, the
     failing cases on stderr, and exit 1."""
