@@ -156,7 +156,9 @@ def test_the_gradebook_has_one_column_per_test_file_that_adds_up(graded_class):
     _, out, summary = graded_class
     rows = gradebook_rows(out)
     parts = ["public/test_public.py (3 pts)", "hidden/test_hidden.py (11 pts)"]
-    assert list(rows[0]) == ["id", "names", "sids", "emails", *parts, "score", "max_score", "status", "seed", "reason"]
+    assert list(rows[0]) == [
+        "id", "names", "sids", "emails", *parts, "score", "max_score", "status", "seed", "reason", "similarity", "similar_to",
+    ]  # fmt: skip
     for row in rows:
         if row["status"] == "graded":
             assert sum(float(row[part]) for part in parts) == pytest.approx(float(row["score"]))
