@@ -290,8 +290,14 @@ def compare_class(
             comparison.skipped[submission_id] = f"nothing to compare: {reasons}"
     in_submissions = Counter(h for units in fingerprints.values() for h in set().union(*(fp.hashes for fp in units.values())))
     common = {h for h, count in in_submissions.items() if count > settings.common_submissions}
-    for submission_id, units in fingerprints.items():
+    for submission_id, units in list(fingerprints.items()):
         fingerprints[submission_id] = {name: fp.without(common) for name, fp in units.items() if fp.hashes - common}
+        if not fingerprints[submission_id]:
+            del fingerprints[submission_id]
+            comparison.skipped[submission_id] = (
+                f"nothing to compare: all its code is in more than {settings.common_submissions} submissions "
+                "(code everyone writes; raise common_submissions to compare it)"
+            )
     comparison.compared = sorted(fingerprints)
     holders: dict[tuple[str, int], list[str]] = defaultdict(list)
     for submission_id in comparison.compared:

@@ -5,6 +5,7 @@ flagged against its own members, unusable code is skipped with its reason; in ba
 
 import csv
 import io
+import itertools
 import json
 import re
 import shutil
@@ -102,16 +103,24 @@ def test_template_code_does_not_count(backprop, template, styles):
 
 
 def test_code_in_more_submissions_than_the_limit_is_everyones(backprop, template, styles):
-    """A function that many students wrote alike does not make them similar; their other code decides."""
+    """A function that many students wrote alike does not make them similar; their other code
+    decides. A submission whose code is all everyone's is skipped, saying so."""
     shared = re.search(rb"def sgd_step\(.*?\n(?=\n\ndef )", styles["reference"]["optim.py"], re.S)[0]
     class_ = {}
-    for number, style in enumerate([*INDEPENDENT, "reference"] * 3):
+    for number, style in enumerate([*INDEPENDENT, "reference"] * 3):  # 4 styles, 3 copies each
         optim = re.sub(rb"def sgd_step\(.*?\n(?=\n\ndef )", lambda _: shared, styles[style]["optim.py"], count=1, flags=re.S)
-        class_[f"s{number:02}"] = {**styles[style], "optim.py": optim}
-    settings = replace(backprop.similarity, common_submissions=12)
-    assert similarity.compare_class(class_, template, settings).flagged(), "12 copies of each style are similar"
-    lenient = similarity.compare_class(class_, template, replace(settings, common_submissions=2))
-    assert all("sgd_step" not in m.unit for p in lenient.pairs for m in p.functions)
+        class_[f"{style}{number}"] = {**styles[style], "optim.py": optim}
+    counted = similarity.compare_class(class_, template, replace(backprop.similarity, common_submissions=12))
+    across = [p for p in counted.pairs if p.a.rstrip("0123456789") != p.b.rstrip("0123456789")]
+    assert any(m.unit == "optim.py:sgd_step" for p in across for m in p.functions)
+    common = similarity.compare_class(class_, template, replace(backprop.similarity, common_submissions=5))
+    assert all(m.unit != "optim.py:sgd_step" for p in common.pairs for m in p.functions)
+    assert {frozenset((p.a, p.b)) for p in common.flagged()} == {
+        frozenset((a, b)) for a, b in itertools.combinations(class_, 2) if a.rstrip("0123456789") == b.rstrip("0123456789")
+    }
+    everyones = similarity.compare_class(class_, template, replace(backprop.similarity, common_submissions=2))
+    assert everyones.pairs == [] and set(everyones.skipped) == set(class_)
+    assert "all its code is in more than 2 submissions" in everyones.skipped["loops0"]
 
 
 def test_a_group_is_not_flagged_against_its_own_members(backprop, template, styles):
