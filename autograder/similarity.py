@@ -37,6 +37,7 @@ anywhere, runs in ``jobs`` worker processes.
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 import time
 from collections import Counter, defaultdict
@@ -191,9 +192,16 @@ def tokenised(files: dict[str, bytes]) -> tuple[list[Unit], list[str]]:
             notes.append(f"{file_name} does not parse (line {err.lineno}: {err.msg})")
             continue
         for name, code, line in found:
-            filtered, offsets = filter_code(code, file_name, LANGUAGE)
-            units.append(Unit(name, code, line, filtered, np.asarray(offsets, dtype=np.int64).reshape(-1, 2)))
+            units.append(Unit(name, code, line, *normalised(code)))
     return units, notes
+
+
+@functools.lru_cache(maxsize=4096)
+def normalised(code: str) -> tuple[str, np.ndarray]:
+    """copydetect's normalised text of Python ``code`` and its offsets (the same code, such as an
+    untouched stub, recurs in many submissions: it is tokenised once per process)."""
+    filtered, offsets = filter_code(code, "unit.py", LANGUAGE)
+    return filtered, np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
 
 
 def fingerprinted(unit: Unit, settings: SimilaritySettings) -> Fingerprint:

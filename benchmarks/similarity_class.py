@@ -4,18 +4,19 @@ Builds a class of N submissions (default 500) of ``backprop`` without grading it
 is the reference solution in which every function is, independently, replaced by one of its
 known versions: the bug corpus (``mutants/``) and the alternative correct versions
 (``alternatives/``) of that function, its stub from the student template (an unfinished
-function), or the reference itself; local names are then renamed at random, so that no two files
-are alike as text. Into that class go planted copies (an exact copy and a copy with renamed
+function), or the reference itself; a line of the student's own goes before some statements
+(``note_17 = 4093``: no two students write the same code throughout) and local names are
+renamed at random. Into that class go planted copies (an exact copy and a copy with renamed
 variables of other submissions), submissions with a syntax error in one file and submissions
-with missing files.
+with missing files (copies of others' other files and of one file respectively: the first are
+planted copies too).
 
 Then compares the whole class with 1 and with 2 processes (``--jobs``) and prints the time, the
 candidate pairs compared function by function, the pairs flagged, and how many planted copies
 were flagged (all that have code of their own should be) besides pairs that are not planted
-copies. Every submission of this class derives from the one reference solution, so code of its
-own is rare: many submissions are nothing but code found in more than ``common_submissions``
-others, and pairs that picked the same rare versions of several functions are similar indeed;
-whether independent solutions stay apart is tested on real ones (``tests/test_similarity.py``).
+copies. Every submission of this class derives from the one reference solution, so pairs that
+picked the same rare versions of several functions may be similar indeed; whether independent
+solutions stay apart is tested on real ones (``tests/test_similarity.py``).
 
 Run from the repository root:
 ``.venv/bin/python benchmarks/similarity_class.py [--submissions 500] [--jobs 1 2] [--copies 20]``
@@ -36,6 +37,7 @@ from autograder.assignment import Assignment
 
 REFERENCE_SHARE = 0.4  # a function keeps the reference version this often
 STUB_SHARE = 0.08  # ... is left as the template's stub this often; otherwise a mutant or an alternative
+OWN_LINE_SHARE = 0.25  # a statement gets a line of the student's own before it this often
 BROKEN = 10  # submissions with a syntax error, and as many with missing files
 RENAMED = ("params", "grads", "grad", "dout", "cache", "x", "W", "b", "scores", "probs", "loss", "history", "index")
 
@@ -63,6 +65,23 @@ def renamed(text: str, rng: random.Random) -> str:
     return re.sub(r"\b(" + "|".join(map(re.escape, chosen)) + r")\b", lambda m: table[m[1]], text)
 
 
+def with_own_lines(text: str, rng: random.Random) -> str:
+    """``text`` with a line of the student's own (``note_17 = 4093``) before some statements of its
+    functions: what makes each student's code partly their own, as independent work is."""
+    tree = ast.parse(text)
+    lines = text.splitlines(keepends=True)
+    starts = sorted(
+        {(node.lineno, node.col_offset) for function in tree.body if isinstance(function, ast.FunctionDef)
+         for node in ast.walk(function) if isinstance(node, (ast.Assign, ast.Return, ast.For, ast.If))
+         and not lines[node.lineno - 1][: node.col_offset].strip()},
+        reverse=True,
+    )  # fmt: skip
+    for line, column in starts:
+        if rng.random() < OWN_LINE_SHARE:
+            lines.insert(line - 1, " " * column + f"note_{rng.randrange(100)} = {rng.randrange(10**6)}\n")
+    return "".join(lines)
+
+
 def make_class(task: Assignment, total: int, copies: int, rng: random.Random) -> tuple[dict, set]:
     """``total`` submissions (id -> files); the planted copy pairs."""
     known = versions(task)
@@ -81,7 +100,7 @@ def make_class(task: Assignment, total: int, copies: int, rng: random.Random) ->
                 elif draw > REFERENCE_SHARE + STUB_SHARE and known.get(module, {}).get(name):
                     replacements[name] = rng.choice(known[module][name])
             text = source_edit.replace_definitions(sources[module], f"{module}.py", replacements)
-            files[f"{module}.py"] = renamed(text, rng).encode()
+            files[f"{module}.py"] = renamed(with_own_lines(text, rng), rng).encode()
         submissions[f"s{number:04d}"] = files
     originals = rng.sample(sorted(submissions), copies)
     planted = set()
@@ -94,6 +113,7 @@ def make_class(task: Assignment, total: int, copies: int, rng: random.Random) ->
         files = dict(submissions[f"s{number:04d}"])
         files["layers.py"] = files["layers.py"] + b"\ndef unfinished(:\n"
         submissions[f"syntax{number:02d}"] = files
+        planted.add(frozenset((f"s{number:04d}", f"syntax{number:02d}")))  # a copy with one broken file
         submissions[f"missing{number:02d}"] = {"activations.py": submissions[f"s{number + BROKEN:04d}"]["activations.py"]}
     return submissions, planted
 
