@@ -206,12 +206,15 @@ def batch_command(
 @click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Folder for the merged gradebook, summary and results.")  # fmt: skip
-def merge_command(shards: tuple[Path, ...], out_dir: Path) -> None:
-    """Combine the output folders of every shard of a batch (autograder batch --shard I/N) into one."""
-    from autograder import gradebook, merge
+@assignment_option
+def merge_command(shards: tuple[Path, ...], out_dir: Path, name: str | None) -> None:
+    """Combine the output folders of every shard of a batch (autograder batch --shard I/N) into one,
+    and compare the whole class for similarity."""
+    from autograder import batch, gradebook, merge
 
     try:
-        summary = merge.merge(list(shards), out_dir)
+        chosen = load_assignment(name or gradebook.read_summary(shards[0])["assignment"])
+        summary = merge.merge(list(shards), out_dir, chosen, batch.default_jobs())
     except gradebook.GradebookError as err:
         fail(str(err))
     console.print_batch_summary(summary, str(out_dir), Console())

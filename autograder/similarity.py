@@ -264,6 +264,23 @@ def share_a_student(a: Iterable[tuple[str, str, str]], b: Iterable[tuple[str, st
     return bool(keys(a) & keys(b))
 
 
+def common_fingerprints(fingerprints: dict[str, dict[str, Fingerprint]], limit: int) -> set[int]:
+    """The fingerprints found in more than ``limit`` submissions (id -> unit name -> fingerprint)."""
+    counts = Counter(h for units in fingerprints.values() for h in set().union(*(fp.hashes for fp in units.values())))
+    return {h for h, count in counts.items() if count > limit}
+
+
+def candidate_pairs(fingerprints: dict[str, dict[str, Fingerprint]]) -> set[tuple[str, str]]:
+    """The pairs ``(a, b)``, ``a < b``, that share a fingerprint in a unit of the same name, found
+    through an index of the fingerprints rather than by comparing every pair."""
+    holders: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for submission_id in sorted(fingerprints):
+        for name, fp in fingerprints[submission_id].items():
+            for value in fp.hashes:
+                holders[name, value].append(submission_id)
+    return {pair for owners in holders.values() for pair in itertools.combinations(owners, 2)}
+
+
 def compare_class(
     submissions: dict[str, dict[str, bytes]],
     template: dict[str, bytes],
@@ -296,8 +313,7 @@ def compare_class(
         else:
             reasons = "; ".join(notes) if notes else "every function is the template's or too short to compare"
             comparison.skipped[submission_id] = f"nothing to compare: {reasons}"
-    in_submissions = Counter(h for units in fingerprints.values() for h in set().union(*(fp.hashes for fp in units.values())))
-    common = {h for h, count in in_submissions.items() if count > settings.common_submissions}
+    common = common_fingerprints(fingerprints, settings.common_submissions)
     for submission_id, units in list(fingerprints.items()):
         fingerprints[submission_id] = {name: fp.without(common) for name, fp in units.items() if fp.hashes - common}
         if not fingerprints[submission_id]:
@@ -307,12 +323,7 @@ def compare_class(
                 "(code everyone writes; raise common_submissions to compare it)"
             )
     comparison.compared = sorted(fingerprints)
-    holders: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for submission_id in comparison.compared:
-        for name, fp in fingerprints[submission_id].items():
-            for value in fp.hashes:
-                holders[name, value].append(submission_id)
-    candidates = {pair for owners in holders.values() for pair in itertools.combinations(owners, 2)}
+    candidates = candidate_pairs(fingerprints)
     sizes = {i: sum(fp.token_coverage for fp in units.values()) for i, units in fingerprints.items()}
     for a, b in sorted(candidates):
         if share_a_student(people.get(a, ()), people.get(b, ())):

@@ -11,7 +11,9 @@ variables of other submissions), submissions with a syntax error in one file and
 with missing files (copies of others' other files and of one file respectively: the first are
 planted copies too).
 
-Then compares the whole class with 1 and with 2 processes (``--jobs``) and prints the time, the
+Then compares the whole class with 1 and with 2 processes (``--jobs``) and prints the wall and CPU
+time (CPU time does not depend on what else the machine runs; the load average says how busy it
+was), the
 candidate pairs compared function by function, the pairs flagged, and how many planted copies
 were flagged (all that have code of their own should be) besides pairs that are not planted
 copies. Every submission of this class derives from the one reference solution, so pairs that
@@ -29,6 +31,7 @@ import ast
 import os
 import random
 import re
+import resource
 import time
 from pathlib import Path
 
@@ -118,6 +121,12 @@ def make_class(task: Assignment, total: int, copies: int, rng: random.Random) ->
     return submissions, planted
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished child processes (the tokenising workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--submissions", type=int, default=500, help="size of the class (default: 500)")
@@ -132,13 +141,14 @@ def main() -> None:
     print(f"backprop: {len(submissions)} submissions, {size / 1e6:.1f} MB of code, {len(planted)} planted copies; "
           f"{os.cpu_count()} cores", flush=True)  # fmt: skip
     for jobs in args.jobs:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         found = similarity.compare_class(submissions, template, task.similarity, jobs=jobs)
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+        load = os.getloadavg()[0]
         flagged = {frozenset((pair.a, pair.b)) for pair in found.flagged()}
         comparable = {pair for pair in planted if pair <= set(found.compared)}
         print(
-            f"  jobs {jobs}: {wall:.1f} s; {len(found.compared)} compared, {len(found.skipped)} skipped "
+            f"  jobs {jobs}: {wall:.1f} s ({cpu:.1f} s of CPU, load average {load:.1f}); {len(found.compared)} compared, {len(found.skipped)} skipped "
             f"(all their code common), {len(found.notes)} with files left out; {found.candidates} candidate pairs; "
             f"{len(flagged)} flagged: {len(flagged & comparable)}/{len(comparable)} planted copies that have code "
             f"of their own ({len(planted) - len(comparable)} planted copies are all common code), "

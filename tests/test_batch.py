@@ -416,7 +416,7 @@ def test_shards_partition_the_class_and_merge_gives_the_unsharded_gradebook(grad
     assert ids[0] and ids[1] and not ids[0] & ids[1]
     assert ids[0] | ids[1] == {row["id"] for row in gradebook_rows(whole)}
 
-    merged = merge.merge(halves, tmp_path / "merged")
+    merged = merge.merge(halves, tmp_path / "merged", arith)
     assert (tmp_path / "merged" / "gradebook.csv").read_text() == (whole / "gradebook.csv").read_text()
     assert merged["counts"] == summary_of(whole)["counts"]
     assert [run["shard"] for run in merged["runs"]] == ["1/2", "2/2"]

@@ -249,3 +249,19 @@ def test_the_similarity_command_refuses_what_is_not_a_batch_output(tmp_path):
     result = CliRunner().invoke(cli, ["similarity", str(tmp_path)])
     assert result.exit_code == 2
     assert "is not the output of autograder batch" in result.output
+
+
+def test_student_code_in_the_report_is_escaped_and_marked_as_written(similar_class, tmp_path):
+    _, out, _ = similar_class
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    found = json.loads((copy / gradebook.SIMILARITY).read_text())
+    hostile = "x = '</pre><script>alert(1)</script>'  # <b>"
+    function = found["pairs"][0]["functions"][0]
+    function["code"] = [hostile, hostile]
+    function["spans"] = [[[4, 20], [10, 30]], []]  # an overlap is marked once
+    (copy / gradebook.SIMILARITY).write_text(json.dumps(found))
+    page = report.write_report(copy).read_text()
+    assert "<script>" not in page and "<b>" not in page
+    marked = "x = <mark>&#x27;&lt;/pre&gt;&lt;script&gt;a</mark><mark>lert(1)&lt;/s</mark>cript&gt;&#x27;  # &lt;b&gt;"
+    assert f"<pre>{marked}</pre></td><td><pre>{marked.replace('<mark>', '').replace('</mark>', '')}</pre>" in page
