@@ -26,7 +26,8 @@ are the input of the report). One broken submission never stops the others.
   shard writes its own folder; ``autograder.merge`` combines them.
 - **Similarity**: once every submission is graded, the files intake took (kept in the output)
   are compared with each other by ``autograder.similarity`` into ``similarity.json`` (within the
-  shard only, for a shard: run ``autograder similarity`` on the merged folder for the class).
+  shard only, for a shard: ``autograder merge`` compares the whole class). Without copydetect
+  (the ``similarity`` extra) the batch has no similarity, and its summary says so (null).
 - **Isolation**: besides what ``grading.grade`` hides, student code cannot read the class's
   submissions nor the output folder, so no submission can see another one's files or results.
 """
@@ -42,7 +43,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from autograder import __version__, gradebook, grading, intake, results, roster, similarity
+from autograder import __version__, gradebook, grading, intake, results, roster
 from autograder.assignment import Assignment
 from autograder.gradebook import GRADED, GRADER_ERROR, UNUSABLE, Record
 from autograder.intake import IntakeError, Submission
@@ -201,6 +202,21 @@ class BatchJob:
         return record, reused
 
 
+SIMILARITY_MISSING = "the similarity needs copydetect; install it with: pip install 'autograder[similarity]'"
+
+
+def compare_if_installed(out: Path, records: list[Record], assignment: Assignment, jobs: int) -> bool:
+    """Write ``out/similarity.json`` for ``records`` (see ``autograder.similarity``) and say True;
+    without copydetect, remove an earlier one and say False."""
+    try:
+        from autograder import similarity
+    except ImportError:
+        (out / gradebook.SIMILARITY).unlink(missing_ok=True)
+        return False
+    similarity.compare_output(out, records, assignment, jobs)
+    return True
+
+
 def grade_class(
     assignment: Assignment,
     path: Path,
@@ -241,7 +257,7 @@ def grade_class(
                     finished(record, reused)
         finally:  # on an interrupt, grade no more; what was graded is kept and reused next time
             pool.shutdown(cancel_futures=True)
-    similarity.compare_output(out, records, assignment, jobs)
+    compare_if_installed(out, records, assignment, jobs)
     about = {
         "assignment": assignment.name,
         "engine": __version__,

@@ -189,6 +189,8 @@ def batch_command(
         if bar.live.is_started:
             bar.stop()
     console.print_batch_summary(summary, str(out_dir), out)
+    if summary["similarity"] is None:
+        click.echo(f"autograder: no similarity: {batch.SIMILARITY_MISSING}", err=True)
     if results_format == "otter":
         out.print(f"otter grades written to {otter_format.write_final_grades(out_dir, summary)}", highlight=False)
     try:
@@ -241,8 +243,12 @@ def report_command(out_dir: Path) -> None:
 def similarity_command(out_dir: Path, name: str | None, jobs: int | None) -> None:
     """Compare the submissions of DIR, an output folder of autograder batch or merge, function by
     function: writes DIR/similarity.json, the similarity columns of DIR/gradebook.csv and the report."""
-    from autograder import batch, gradebook, report, similarity
+    from autograder import batch, gradebook, report
 
+    try:
+        from autograder import similarity
+    except ImportError:
+        fail(batch.SIMILARITY_MISSING)
     try:
         summary = gradebook.read_summary(out_dir)
         chosen = load_assignment(name or summary["assignment"])

@@ -14,9 +14,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from autograder import gradebook, similarity
+from autograder import gradebook
 from autograder.assignment import Assignment
-from autograder.batch import class_digest
+from autograder.batch import class_digest, compare_if_installed
 from autograder.gradebook import GradebookError, Record
 
 MUST_AGREE = ("assignment", "engine", "suite", "class")
@@ -77,7 +77,7 @@ def merge(outs: list[Path], target: Path, assignment: Assignment | None = None, 
         shutil.copytree(gradebook.submission_folder(out, submission_id), destination)
     (target / gradebook.SIMILARITY).unlink(missing_ok=True)
     if assignment is not None:
-        similarity.compare_output(target, records, assignment, jobs)
+        compare_if_installed(target, records, assignment, jobs)
     about = {
         **{key: summaries[0][key] for key in MUST_AGREE},
         "shard": {"index": 1, "count": 1},

@@ -9,11 +9,14 @@ import itertools
 import json
 import re
 import shutil
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+import autograder
 
 from autograder import assignment, batch, gradebook, report, similarity
 from autograder.cli import cli
@@ -265,3 +268,23 @@ def test_student_code_in_the_report_is_escaped_and_marked_as_written(similar_cla
     assert "<script>" not in page and "<b>" not in page
     marked = "x = <mark>&#x27;&lt;/pre&gt;&lt;script&gt;a</mark><mark>lert(1)&lt;/s</mark>cript&gt;&#x27;  # &lt;b&gt;"
     assert f"<pre>{marked}</pre></td><td><pre>{marked.replace('<mark>', '').replace('</mark>', '')}</pre>" in page
+
+
+def test_without_copydetect_the_similarity_is_left_out_and_the_command_says_how_to_install_it(
+    similar_class, tmp_path, monkeypatch
+):
+    arith, out, _ = similar_class
+    monkeypatch.setitem(sys.modules, "copydetect", None)  # import copydetect raises ImportError
+    monkeypatch.delitem(sys.modules, "autograder.similarity")
+    monkeypatch.delattr(autograder, "similarity")
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    env = {"AUTOGRADER_PROJECT": str(ROOT / "tests" / "fixtures" / "project")}
+    result = CliRunner().invoke(cli, ["similarity", str(copy)], env=env)
+    assert result.exit_code == 2
+    assert "install it with: pip install 'autograder[similarity]'" in result.output
+    records = [gradebook.read_record(copy, i) for i in ("ada", "bob", "carol", "dan")]
+    assert batch.compare_if_installed(copy, records, arith, 1) is False
+    assert not (copy / gradebook.SIMILARITY).exists()
+    assert gradebook.rewrite(copy)["similarity"] is None
+    assert "similar_to" not in (copy / gradebook.GRADEBOOK).read_text().splitlines()[0]
