@@ -216,6 +216,8 @@ def batch_command(
         if bar.live.is_started:
             bar.stop()
     console.print_batch_summary(summary, str(out_dir), out)
+    if summary["similarity"] is None:
+        click.echo(f"autograder: no similarity: {batch.SIMILARITY_MISSING}", err=True)
     if results_format == "otter":
         out.print(f"otter grades written to {otter_format.write_final_grades(out_dir, summary)}", highlight=False)
     try:
@@ -233,12 +235,15 @@ def batch_command(
 @click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Folder for the merged gradebook, summary and results.")  # fmt: skip
-def merge_command(shards: tuple[Path, ...], out_dir: Path) -> None:
-    """Combine the output folders of every shard of a batch (autograder batch --shard I/N) into one."""
-    from autograder.classroom import gradebook, merge
+@assignment_option
+def merge_command(shards: tuple[Path, ...], out_dir: Path, name: str | None) -> None:
+    """Combine the output folders of every shard of a batch (autograder batch --shard I/N) into one,
+    and compare the whole class for similarity."""
+    from autograder.classroom import batch, gradebook, merge
 
     try:
-        summary = merge.merge(list(shards), out_dir)
+        chosen = load_assignment(name or gradebook.read_summary(shards[0])["assignment"])
+        summary = merge.merge(list(shards), out_dir, chosen, batch.default_jobs())
     except gradebook.GradebookError as err:
         fail(str(err))
     console.print_batch_summary(summary, str(out_dir), Console())
@@ -256,6 +261,40 @@ def report_command(out_dir: Path) -> None:
     except (gradebook.GradebookError, report.ReportError) as err:
         fail(str(err))
     click.echo(f"report written to {page}")
+
+
+@cli.command("similarity")
+@click.argument("out_dir", metavar="DIR", type=click.Path(path_type=Path))
+@assignment_option
+@click.option("--jobs", type=click.IntRange(min=1), help="Processes that tokenise the code (default: every core).")
+def similarity_command(out_dir: Path, name: str | None, jobs: int | None) -> None:
+    """Compare the submissions of DIR, an output folder of autograder batch or merge, function by
+    function: writes DIR/similarity.json, the similarity columns of DIR/gradebook.csv and the report."""
+    from autograder.classroom import batch, gradebook, report
+
+    try:
+        from autograder.classroom import similarity
+    except ImportError:
+        fail(batch.SIMILARITY_MISSING)
+    try:
+        summary = gradebook.read_summary(out_dir)
+        chosen = load_assignment(name or summary["assignment"])
+        records = [gradebook.read_record(out_dir, row["id"]) for row in summary["submissions"]]
+        if None in records:
+            fail(f"{out_dir} lacks the record of a submission of its summary; grade it again with autograder batch")
+        found = similarity.compare_output(out_dir, records, chosen, jobs or batch.default_jobs())
+        gradebook.rewrite(out_dir)
+    except gradebook.GradebookError as err:
+        fail(str(err))
+    click.echo(
+        f"{found['flagged']} pair(s) at or above {found['settings']['threshold']:g} among {len(found['compared'])} "
+        f"submissions compared ({len(found['skipped'])} skipped) in {found['seconds']:.1f} s; "
+        f"written to {out_dir / gradebook.SIMILARITY}"
+    )
+    try:
+        click.echo(f"report written to {report.write_report(out_dir)}")
+    except report.ReportError as err:
+        click.echo(f"autograder: no report: {err}", err=True)
 
 
 def build_verified(chosen: assignment.Assignment, out_dir: Path, seed: int, jobs: int, out: Console):

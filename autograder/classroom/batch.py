@@ -24,6 +24,10 @@ are the input of the report). One broken submission never stops the others.
 - **Shards**: shard ``I/N`` takes the submissions whose id hashes (SHA-256) to ``I - 1`` modulo
   ``N``, so a submission's shard depends on its id only, whatever else is in the class. Each
   shard writes its own folder; ``autograder.classroom.merge`` combines them.
+- **Similarity**: once every submission is graded, the files intake took (kept in the output)
+  are compared with each other by ``autograder.classroom.similarity`` into ``similarity.json`` (within
+  the shard only, for a shard: ``autograder merge`` compares the whole class). Without copydetect
+  the batch has no similarity, and its summary says so (null).
 - **Isolation**: besides what ``pipeline.grade`` hides, student code cannot read the class's
   submissions nor the output folder, so no submission can see another one's files or results.
 """
@@ -131,6 +135,7 @@ class BatchJob:
     def unusable(self, entry: roster.Entry, reason: str) -> Record:
         """The record of a submission that cannot be graded; an earlier ``results.json`` goes."""
         (gradebook.submission_folder(self.out, entry.id) / gradebook.RESULTS).unlink(missing_ok=True)
+        gradebook.remove_files(self.out, entry.id)
         return Record(entry.id, UNUSABLE, list(entry.submitters), reason=reason)
 
     def up_to_date(self, entry: roster.Entry, expected: str) -> Record | None:
@@ -189,10 +194,26 @@ class BatchJob:
         except IntakeError as err:
             record, reused = self.unusable(entry, str(err)), False
         else:
+            gradebook.write_files(self.out, entry.id, submission.files)
             reusable = self.up_to_date(entry, fingerprint(self.suite, entry.gradescope_id, submission))
             record, reused = (reusable, True) if reusable else (self.grade(entry), False)
         gradebook.write_record(self.out, record)
         return record, reused
+
+
+SIMILARITY_MISSING = "the similarity needs copydetect; install it with: pip install copydetect"
+
+
+def compare_if_installed(out: Path, records: list[Record], assignment: Assignment, jobs: int) -> bool:
+    """Write ``out/similarity.json`` for ``records`` (see ``autograder.classroom.similarity``) and say True;
+    without copydetect, remove an earlier one and say False."""
+    try:
+        from autograder.classroom import similarity
+    except ImportError:
+        (out / gradebook.SIMILARITY).unlink(missing_ok=True)
+        return False
+    similarity.compare_output(out, records, assignment, jobs)
+    return True
 
 
 def grade_class(
@@ -235,6 +256,7 @@ def grade_class(
                     finished(record, reused)
         finally:  # on an interrupt, grade no more; what was graded is kept and reused next time
             pool.shutdown(cancel_futures=True)
+    compare_if_installed(out, records, assignment, jobs)
     about = {
         "assignment": assignment.name,
         "engine": __version__,

@@ -5,6 +5,8 @@ Layout of the folder ``DIR``:
 - ``DIR/submissions/<id>/results.json``: the very file ``autograder grade`` writes for that
   submission (Gradescope's format; each test's ``extra_data.file`` names its test file). Absent
   for an unusable submission, which could not be graded at all.
+- ``DIR/submissions/<id>/files/``: the submitted files as intake took them (only the files the
+  assignment lists; a notebook's functions as the file they make), for ``autograder similarity``.
 - ``DIR/submissions/<id>/record.json``: what the batch knows of that submission: ``id``,
   ``submitters`` (a list of ``{name, sid, email}``, empty outside a Gradescope export),
   ``status`` (``graded``, ``unusable`` or ``grader-error``), ``reason`` (one line; empty when
@@ -14,7 +16,10 @@ Layout of the folder ``DIR``:
   ``sids``, ``emails`` (a group's members joined by ``"; "``); one column per **part**, a test file
   of the suite relative to its ``tests/`` folder, headed ``"<file> (<points> pts)"`` (e.g.
   ``public/test_public_layers.py (6 pts)``), holding the points earned on that file's tests; then
-  ``score``, ``max_score``, ``status``, ``seed`` and ``reason``. The score cells of an unusable
+  ``score``, ``max_score``, ``status``, ``seed`` and ``reason``; one column per leaderboard entry
+  that a results.json holds, headed by its name, holding the submission's value; and when
+  ``similarity.json`` is there, ``similarity`` (the submission's highest similarity to another
+  one, 0 to 1) and ``similar_to`` (that other submission). The score cells of an unusable
   submission are empty: it has no grade. A text cell that starts like a spreadsheet formula
   (``=``, ``+``, ``-``, ``@``) is prefixed with an apostrophe, so that opening the file runs nothing.
 - ``DIR/summary.json``:
@@ -34,7 +39,18 @@ Layout of the folder ``DIR``:
     that were graded (not the unusable ones), whether in this run or a skipped earlier one;
   - ``submissions``: ``[{id, submitters, status, reason, score, max_score, seed, seconds,
     skipped, results}]`` sorted by id, ``results`` being the path of its ``results.json``
-    relative to ``DIR`` (null when unusable).
+    relative to ``DIR`` (null when unusable);
+  - ``leaderboard``: ``[{name, order, values, spread}]``, one per leaderboard entry of the
+    results, ``values`` the numeric values of the graded submissions and ``spread`` their
+    ``{mean, median, min, max}``;
+  - ``similarity``: ``{threshold, compared, skipped, flagged}`` from ``similarity.json``, or null.
+- ``DIR/similarity.json``: written by ``autograder.classroom.similarity`` (its ``as_json``): ``settings``,
+  ``compared`` (ids), ``skipped`` and ``notes`` (id -> reasons), ``candidates``, ``seconds``,
+  ``closest`` (id -> ``{similarity, partner}``), ``flagged`` (pairs at or above the threshold) and
+  ``pairs``: the first ``pairs_listed`` flagged pairs ``{a, b, similarity, functions}``, each
+  function ``{unit, similarity, code: [a, b], line: [a, b], spans: [a, b]}``, spans being
+  ``[start, end]`` character ranges of the shared code. A file that does not name exactly the
+  submissions of the summary is stale and is removed when the gradebook is written.
 
 Every file is written atomically (a reader never sees half a file).
 """
@@ -57,6 +73,9 @@ STATUSES = (GRADED, UNUSABLE, GRADER_ERROR)
 SUBMISSIONS = "submissions"
 RESULTS = "results.json"
 RECORD = "record.json"
+FILES = "files"
+SIMILARITY = "similarity.json"
+SIMILARITY_COLUMNS = ("similarity", "similar_to")
 GRADEBOOK = "gradebook.csv"
 SUMMARY = "summary.json"
 IDENTITY_COLUMNS = ("id", "names", "sids", "emails")
@@ -103,6 +122,28 @@ def submission_folder(out: Path, submission_id: str) -> Path:
 def write_record(out: Path, record: Record) -> None:
     """Store ``record`` as ``DIR/submissions/<id>/record.json``."""
     write_json(submission_folder(out, record.id) / RECORD, asdict(record))
+
+
+def remove_files(out: Path, submission_id: str) -> None:
+    """Forget the kept files of a submission (it could not be read this time)."""
+    shutil.rmtree(submission_folder(out, submission_id) / FILES, ignore_errors=True)
+
+
+def write_files(out: Path, submission_id: str, files: dict[str, bytes]) -> None:
+    """Keep the files intake took from a submission in ``DIR/submissions/<id>/files/``."""
+    remove_files(out, submission_id)
+    folder = submission_folder(out, submission_id) / FILES
+    folder.mkdir(parents=True)
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+
+
+def read_files(out: Path, submission_id: str) -> dict[str, bytes] | None:
+    """The kept files of a submission (file name -> content), or None when none were kept."""
+    folder = submission_folder(out, submission_id) / FILES
+    if not folder.is_dir():
+        return None
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
 
 
 def read_json(path: Path) -> dict | None:
@@ -181,15 +222,38 @@ def part_maxima(all_results: list[dict]) -> dict[str, float]:
     return next((by_part(results, "max_score") for results in all_results if results["tests"]), {})
 
 
-def gradebook_csv(records: list[Record], results_by_id: dict[str, dict]) -> str:
-    """The text of ``gradebook.csv`` (see the module doc)."""
+def leaderboard_values(results: dict) -> dict[str, float | str]:
+    """Leaderboard entry name -> the submission's value, from its results.json."""
+    return {entry["name"]: entry["value"] for entry in results.get("leaderboard", [])}
+
+
+def leaderboard_orders(all_results: list[dict]) -> dict[str, str]:
+    """Every leaderboard entry of the results -> its order (``desc`` unless given), first seen first."""
+    orders: dict[str, str] = {}
+    for results in all_results:
+        for entry in results.get("leaderboard", []):
+            orders.setdefault(entry["name"], entry.get("order", "desc"))
+    return orders
+
+
+def similarity_cells(closest: dict | None) -> tuple[str, str]:
+    """The ``similarity`` and ``similar_to`` cells of a submission (empty when it shares nothing)."""
+    return (f"{closest['similarity']:.4g}", as_text(closest["partner"])) if closest else ("", "")
+
+
+def gradebook_csv(records: list[Record], results_by_id: dict[str, dict], similarity: dict | None = None) -> str:
+    """The text of ``gradebook.csv`` (see the module doc); ``similarity`` is ``similarity.json``."""
     maxima = part_maxima(list(results_by_id.values()))
     part_columns = [f"{part} ({points(top)} pts)" for part, top in maxima.items()]
+    boards = list(leaderboard_orders(list(results_by_id.values())))
+    similarity_columns = SIMILARITY_COLUMNS if similarity is not None else ()
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow([*IDENTITY_COLUMNS, *part_columns, *TRAILING_COLUMNS])
+    writer.writerow([*IDENTITY_COLUMNS, *part_columns, *TRAILING_COLUMNS, *map(as_text, boards), *similarity_columns])
     for record in records:
         earned = by_part(results_by_id[record.id], "score") if record.id in results_by_id else {}
+        values = leaderboard_values(results_by_id[record.id]) if record.id in results_by_id else {}
+        closest = (similarity or {}).get("closest", {}).get(record.id)
         people = record.submitters
         writer.writerow(
             [
@@ -203,6 +267,8 @@ def gradebook_csv(records: list[Record], results_by_id: dict[str, dict]) -> str:
                 record.status,
                 "" if record.seed is None else record.seed,
                 as_text(record.reason),
+                *(as_text(str(values.get(board, ""))) for board in boards),
+                *(similarity_cells(closest) if similarity is not None else ()),
             ]
         )
     return stream.getvalue()
@@ -250,7 +316,44 @@ def per_part_statistics(maxima: dict[str, float], graded: list[dict]) -> list[di
     return [{"part": part, "max_score": top, "mean": mean(part)} for part, top in maxima.items()]
 
 
-def summary(records: list[Record], results_by_id: dict[str, dict], about: dict, skipped: set[str]) -> dict:
+def leaderboard_statistics(graded: list[dict]) -> list[dict]:
+    """Per leaderboard entry: its order and the numeric values of the graded submissions, spread."""
+    statistics_by_name = []
+    for name, order in leaderboard_orders(graded).items():
+        values = [v for v in (leaderboard_values(r).get(name) for r in graded) if isinstance(v, (int, float))]
+        statistics_by_name.append({"name": name, "order": order, "values": values, "spread": spread(values)})
+    return statistics_by_name
+
+
+def similarity_overview(similarity: dict | None) -> dict | None:
+    """The few figures of ``similarity.json`` the summary repeats."""
+    if similarity is None:
+        return None
+    return {
+        "threshold": similarity["settings"]["threshold"],
+        "compared": len(similarity["compared"]),
+        "skipped": len(similarity["skipped"]),
+        "flagged": similarity["flagged"],
+    }
+
+
+def read_similarity(out: Path, ids: set[str]) -> dict | None:
+    """``similarity.json`` when it names exactly the submissions ``ids``; a stale one is removed."""
+    found = read_json(out / SIMILARITY)
+    if found is None:
+        return None
+    try:
+        if set(found["compared"]) | set(found["skipped"]) == ids:
+            return found
+    except (KeyError, TypeError):
+        pass
+    (out / SIMILARITY).unlink()
+    return None
+
+
+def summary(
+    records: list[Record], results_by_id: dict[str, dict], about: dict, skipped: set[str], similarity: dict | None = None
+) -> dict:
     """The content of ``summary.json`` (see the module doc); ``about`` gives its first keys
     (``assignment``, ``engine``, ``suite``, ``class``, ``shard``, ``runs``)."""
     graded = [r for r in records if r.status == GRADED]
@@ -283,6 +386,8 @@ def summary(records: list[Record], results_by_id: dict[str, dict], about: dict, 
             }
             for r in records
         ],
+        "leaderboard": leaderboard_statistics(graded_results),
+        "similarity": similarity_overview(similarity),
     }
 
 
@@ -298,7 +403,22 @@ def write(out: Path, records: list[Record], about: dict, skipped: set[str]) -> d
             if found is None:
                 raise GradebookError(f"{submission_folder(out, record.id) / RESULTS} is missing or unreadable")
             results_by_id[record.id] = found
-    document = summary(records, results_by_id, about, skipped)
-    write_atomically(out / GRADEBOOK, gradebook_csv(records, results_by_id))
+    similarity = read_similarity(out, {r.id for r in records})
+    document = summary(records, results_by_id, about, skipped, similarity)
+    write_atomically(out / GRADEBOOK, gradebook_csv(records, results_by_id, similarity))
     write_json(out / SUMMARY, document)
     return document
+
+
+def rewrite(out: Path) -> dict:
+    """Write ``gradebook.csv`` and ``summary.json`` of the batch output ``out`` again from what it
+    holds (e.g. after ``similarity.json`` changed); return the summary."""
+    earlier = read_summary(out)
+    records = []
+    for listed in earlier["submissions"]:
+        record = read_record(out, listed["id"])
+        if record is None:
+            raise GradebookError(f"{submission_folder(out, listed['id'])} has no readable record")
+        records.append(record)
+    about = {key: earlier[key] for key in SUMMARY_KEYS if key != "submissions"}
+    return write(out, records, about, {listed["id"] for listed in earlier["submissions"] if listed["skipped"]})

@@ -2,7 +2,8 @@
 
 Each shard (``autograder batch --shard I/N``) writes its own folder, perhaps on its own machine.
 The merge copies every submission folder into one output and writes the gradebook and summary
-of the whole class, the same as an unsharded run would (its ``runs`` list every shard's run).
+of the whole class, the same as an unsharded run would (its ``runs`` list every shard's run),
+comparing the whole class's submissions for similarity when given the assignment.
 It refuses, with a one-line reason, shards that do not fit together: graded against another
 assignment, suite or engine version, sliced from another class, shards of different counts,
 the same shard twice, a missing shard, or a submission present in two shards.
@@ -14,8 +15,9 @@ import shutil
 from pathlib import Path
 
 from autograder.classroom import gradebook
-from autograder.classroom.batch import class_digest
+from autograder.classroom.batch import class_digest, compare_if_installed
 from autograder.classroom.gradebook import GradebookError, Record
+from autograder.suite.assignment import Assignment
 
 MUST_AGREE = ("assignment", "engine", "suite", "class")
 
@@ -41,8 +43,9 @@ def check_shards(outs: list[Path], summaries: list[dict]) -> None:
         raise GradebookError(f"shard {missing[0]}/{count} is missing")
 
 
-def merge(outs: list[Path], target: Path) -> dict:
-    """Merge the shard folders ``outs`` into ``target``; return the merged summary."""
+def merge(outs: list[Path], target: Path, assignment: Assignment | None = None, jobs: int = 1) -> dict:
+    """Merge the shard folders ``outs`` into ``target``; return the merged summary. With the
+    ``assignment``, the merged class is compared for similarity (``jobs`` processes), as a batch is."""
     target = target.resolve()
     outs = [out.resolve() for out in outs]
     if any(target == out or out in target.parents or target in out.parents for out in outs):
@@ -72,6 +75,9 @@ def merge(outs: list[Path], target: Path) -> dict:
         destination = gradebook.submission_folder(target, submission_id)
         shutil.rmtree(destination, ignore_errors=True)
         shutil.copytree(gradebook.submission_folder(out, submission_id), destination)
+    (target / gradebook.SIMILARITY).unlink(missing_ok=True)
+    if assignment is not None:
+        compare_if_installed(target, records, assignment, jobs)
     about = {
         **{key: summaries[0][key] for key in MUST_AGREE},
         "shard": {"index": 1, "count": 1},

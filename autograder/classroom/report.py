@@ -9,7 +9,10 @@ and writes ``DIR/report.html`` and ``DIR/report/*.png``. The page holds:
 - the diagnosed mistakes: how often each "Likely cause: ..." explanation of the checking library
   appears in the failed tests of the graded submissions, in how many of them, and in which tests;
 - the slowest submissions and the distribution of grading times;
-- the submissions that were not graded (unusable, or a grader error), with their reasons.
+- the submissions that were not graded (unusable, or a grader error), with their reasons;
+- the leaderboard: the distribution of each entry's values over the graded submissions;
+- the most similar pairs of submissions (from ``similarity.json``, see ``autograder.classroom.similarity``),
+  with the code they share side by side and highlighted: a hint for a person to look at.
 
 The page needs nothing but itself: the charts are embedded as PNG data URIs, the style is inline,
 and it has no script. Every text from the batch is HTML-escaped (student names and messages are
@@ -41,6 +44,8 @@ PASS_RATES_CHART = "pass-rates.png"
 MISTAKES_CHART = "mistakes.png"
 TIMES_CHART = "grading-times.png"
 CHARTS = (SCORES_CHART, PASS_RATES_CHART, MISTAKES_CHART, TIMES_CHART)
+LEADERBOARD_CHART = "leaderboard-{number}.png"  # one per leaderboard entry, numbered from 1
+FUNCTIONS_SHOWN = 4  # per similar pair, the units sharing the most code
 MISTAKES_CHARTED = 15  # the chart shows the most frequent ones; the table shows them all
 SLOWEST_LISTED = 10
 REPORT_KEYS = ("counts", "max_score", "score", "tests", "timings")  # besides gradebook.SUMMARY_KEYS
@@ -72,6 +77,8 @@ img { max-width: 100%; height: auto; }
 .status-unusable { color: #a15c00; }
 .status-grader-error { color: #b3261e; }
 .note { color: #555; }
+pre { white-space: pre-wrap; font-size: 85%; margin: 0; }
+mark { background: #ffe08a; }
 """
 
 
@@ -146,19 +153,24 @@ def write_report(out_dir: Path) -> Path:
     charts = _drawn_charts(summary, mistakes)
     chart_folder = out_dir / CHART_FOLDER
     chart_folder.mkdir(exist_ok=True)
-    for name in CHARTS:
+    for stale in chart_folder.glob(LEADERBOARD_CHART.format(number="*")):
+        stale.unlink()
+    for name in (*CHARTS, *charts):
         if name in charts:
             (chart_folder / name).write_bytes(charts[name])
         else:  # not drawn for this batch: a chart of an earlier report would tell a wrong story
             (chart_folder / name).unlink(missing_ok=True)
+    similarity = gradebook.read_similarity(out_dir, {row["id"] for row in summary["submissions"]})
     page = out_dir / PAGE
-    write_atomically(page, render_page(summary, mistakes, charts))
+    write_atomically(page, render_page(summary, mistakes, charts, similarity))
     return page
 
 
-def render_page(summary: dict, mistakes: list[Mistake], charts: dict[str, bytes]) -> str:
-    """The HTML of the report; ``charts`` maps the names in ``CHARTS`` to PNG bytes (those
-    missing are left out)."""
+def render_page(
+    summary: dict, mistakes: list[Mistake], charts: dict[str, bytes], similarity: dict | None = None
+) -> str:
+    """The HTML of the report; ``charts`` maps the names in ``CHARTS`` (and the leaderboard's) to
+    PNG bytes (those missing are left out); ``similarity`` is ``similarity.json``, if any."""
     title = f"Class report: {summary['assignment']}"
     if summary["counts"]["submissions"]:
         body = [
@@ -168,6 +180,8 @@ def render_page(summary: dict, mistakes: list[Mistake], charts: dict[str, bytes]
             _mistakes_section(mistakes, charts),
             _timings_section(summary, charts),
             _not_graded_section(summary),
+            _leaderboard_section(summary, charts),
+            _similarity_section(summary, similarity),
         ]
     else:
         body = ['<p class="note">No submissions: this batch output holds no submission to report on.</p>']
@@ -241,6 +255,10 @@ def _drawn_charts(summary: dict, mistakes: list[Mistake]) -> dict[str, bytes]:
     timed = _timed(summary)
     if timed:
         drawn[TIMES_CHART] = charts.grading_times([row["seconds"] for row in timed])
+    for number, board in enumerate(summary.get("leaderboard", []), start=1):
+        if board["values"]:
+            chart = charts.value_histogram(board["values"], board["name"], board["spread"]["median"])
+            drawn[LEADERBOARD_CHART.format(number=number)] = chart
     return drawn
 
 
@@ -391,3 +409,89 @@ def _number_cell(value: object) -> str:
 
 def _status_cell(status: str) -> str:
     return f"<td>{_status(status)}</td>"
+
+
+def _leaderboard_section(summary: dict, charts: dict[str, bytes]) -> str:
+    boards = summary.get("leaderboard", [])
+    if not boards:
+        return _section("Leaderboard", '<p class="note">The assignment has no leaderboard, or no submission measured one.</p>')
+    parts = []
+    for number, board in enumerate(boards, start=1):
+        better = "higher is better" if board["order"] == "desc" else "lower is better"
+        spread = board["spread"]
+        if spread is None:
+            parts.append(f"<h3>{escape(board['name'])}</h3><p class=\"note\">No numeric value measured ({better}).</p>")
+            continue
+        figures = (
+            f"{len(board['values'])} submissions ({better}): median {spread['median']:.4g}, mean {spread['mean']:.4g}, "
+            f"lowest {spread['min']:.4g}, highest {spread['max']:.4g}."
+        )
+        chart = _figure(charts[LEADERBOARD_CHART.format(number=number)], f"Histogram of {board['name']}")
+        parts.append(f"<h3>{escape(board['name'])}</h3><p>{escape(figures)}</p>{chart}")
+    return _section("Leaderboard", "\n".join(parts))
+
+
+SIMILARITY_HINT = (
+    "Similarity is a hint for a person to look at, not a verdict: short functions written alike, help "
+    "from the same lecture notes or tutor, or an honest group can all look similar. Read both submissions "
+    "before concluding anything. Code of the student template (stubs, docstrings, provided code) and "
+    "code that many students wrote alike are left out of the comparison."
+)
+
+
+def _similarity_section(summary: dict, similarity: dict | None) -> str:
+    heading = "Similar submissions"
+    if similarity is None:
+        return _section(heading, '<p class="note">No similarity was computed; run autograder similarity DIR.</p>')
+    threshold = similarity["settings"]["threshold"]
+    names = {row["id"]: _names(row) for row in summary["submissions"]}
+    intro = (
+        f'<p class="note">{escape(SIMILARITY_HINT)}</p>'
+        f"<p>{len(similarity['compared'])} submissions compared function by function; "
+        f"{int(similarity['flagged'])} pair(s) share at least {threshold:.0%} of their code.</p>"
+    )
+    blocks = [intro]
+    if similarity["pairs"]:
+        rows = [
+            [_cell(pair["a"]), _cell(names.get(pair["a"], "")), _cell(pair["b"]), _cell(names.get(pair["b"], "")),
+             _number_cell(f"{pair['similarity']:.0%}")]
+            for pair in similarity["pairs"]
+        ]  # fmt: skip
+        blocks.append(_table(["submission", "names", "submission", "names", "similarity"], rows))
+        blocks += [_pair_block(pair) for pair in similarity["pairs"]]
+        if similarity["flagged"] > len(similarity["pairs"]):
+            blocks.append(f'<p class="note">{int(similarity["flagged"]) - len(similarity["pairs"])} more pair(s) '
+                          "above the threshold are not shown (pairs_listed in assignment.toml).</p>")  # fmt: skip
+    if similarity["skipped"]:
+        rows = [[_cell(i), _cell(reason)] for i, reason in sorted(similarity["skipped"].items())]
+        blocks.append("<h3>Not compared</h3>" + _table(["submission", "reason"], rows))
+    if similarity["notes"]:
+        rows = [[_cell(i), _lines_cell(notes)] for i, notes in sorted(similarity["notes"].items())]
+        blocks.append("<h3>Files left out of the comparison</h3>" + _table(["submission", "files"], rows))
+    return _section(heading, "\n".join(blocks))
+
+
+def _pair_block(pair: dict) -> str:
+    """The units two submissions share the most code in, side by side, the shared code marked."""
+    rows = []
+    for function in pair["functions"][:FUNCTIONS_SHOWN]:
+        sides = [
+            f"<td><pre>{_highlighted(code, spans)}</pre></td>" for code, spans in zip(function["code"], function["spans"])
+        ]
+        label = f"{function['unit']} ({function['similarity']:.0%}; lines {function['line'][0]} and {function['line'][1]})"
+        rows.append([_cell(label), *sides])
+    heading = f"<h3>{escape(pair['a'])} and {escape(pair['b'])}: {pair['similarity']:.0%}</h3>"
+    return heading + _table(["function", pair["a"], pair["b"]], rows)
+
+
+def _highlighted(code: str, spans: list[list[int]]) -> str:
+    """``code`` HTML-escaped, with the character ranges ``spans`` in ``<mark>``."""
+    parts, cursor = [], 0
+    for start, end in sorted(spans):
+        start = max(start, cursor)
+        if end <= start:
+            continue
+        parts += [escape(code[cursor:start]), f"<mark>{escape(code[start:end])}</mark>"]
+        cursor = end
+    parts.append(escape(code[cursor:]))
+    return "".join(parts)

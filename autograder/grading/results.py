@@ -63,7 +63,9 @@ def build(
     ``summary`` are Markdown lines for the top of the page (files graded, ignored files, seed, ...);
     ``missing_reason`` explains why a test of the manifest has no verdict. Each test's
     ``extra_data.file`` names its test file relative to the suite folder (``public/test_x.py``),
-    which the gradebook of a batch uses to group tests into parts.
+    which the gradebook of a batch uses to group tests into parts. The leaderboard entries the
+    tests measured (``Verdict.leaderboard``) make Gradescope's top-level ``leaderboard``, in the
+    order of the manifest; the key is left out when there are none.
     """
     tests = []
     for entry in manifest:
@@ -90,6 +92,8 @@ def build(
         lines.append(
             f"The grader failed on {grader_errors} test(s) through no fault of yours; your instructor can see why."
         )
+    measured = [verdicts.get(entry.nodeid) for entry in manifest]
+    leaderboard = [verdict.leaderboard for verdict in measured if verdict and verdict.leaderboard]
     return {
         "score": score,
         "execution_time": round(execution_time, 3),
@@ -99,6 +103,7 @@ def build(
         "stdout_visibility": "hidden",
         "extra_data": {**extra, "engine": __version__, "grader_errors": grader_errors},
         "tests": tests,
+        **({"leaderboard": leaderboard} if leaderboard else {}),
     }
 
 

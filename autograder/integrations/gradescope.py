@@ -182,8 +182,9 @@ def engine_checkout() -> Path:
     return checkout
 
 
-INSTRUCTOR_ONLY = ("matplotlib",)
-"""Dependencies of the engine that only instructors' commands use (the report's charts): left out
+INSTRUCTOR_ONLY = ("matplotlib", "copydetect")
+"""Dependencies of the engine that only instructors' commands use (the report's charts, the
+class's similarity): left out
 of the Gradescope runtime, which must stay small (half a CPU, 768 MB)."""
 
 

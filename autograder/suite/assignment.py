@@ -41,6 +41,45 @@ class Limits:
     """Wall time of a whole grading run; tests without a verdict by then score 0."""
 
 
+LEADERBOARD_ORDERS = ("desc", "asc")
+
+
+@dataclass(frozen=True)
+class LeaderboardEntry:
+    """One column of Gradescope's leaderboard (``[[leaderboard]]`` in ``assignment.toml``): the
+    value the test ``test`` records through the ``leaderboard`` fixture of the engine's plugin."""
+
+    name: str
+    test: str
+    """The node id of the test, relative to the suite folder: ``hidden/test_x.py::test_y``."""
+    order: str = "desc"
+    """``desc``: higher is better (Gradescope's default); ``asc``: lower is better."""
+
+
+@dataclass(frozen=True)
+class SimilaritySettings:
+    """How ``autograder.classroom.similarity`` compares the submissions of a class (``[similarity]``)."""
+
+    threshold: float = 0.6
+    """Pairs at least this similar (0 to 1) are listed in the report."""
+    noise_tokens: int = 25
+    """Matches shorter than this many characters of normalised code are ignored (copydetect's k)."""
+    guarantee_tokens: int = 30
+    """Matches at least this long are always found (sets the winnowing window)."""
+    common_submissions: int = 10
+    """A fingerprint found in more submissions than this is code everyone writes, not a copy."""
+    pairs_listed: int = 20
+    """At most this many pairs are shown side by side in the report."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold <= 1.0:
+            raise ValueError(f"threshold must be within (0, 1], got {self.threshold}")
+        if not 1 <= self.noise_tokens <= self.guarantee_tokens:
+            raise ValueError("noise_tokens and guarantee_tokens must satisfy 1 <= noise_tokens <= guarantee_tokens")
+        if self.common_submissions < 2 or self.pairs_listed < 0:
+            raise ValueError("common_submissions must be at least 2 and pairs_listed at least 0")
+
+
 @dataclass(frozen=True)
 class Assignment:
     """One assignment of a project, as read from ``assignments/NAME/assignment.toml``."""
@@ -56,6 +95,8 @@ class Assignment:
     hidden_visibility: str = "after_published"
     demo_mutant: str | None = None
     """The mutant (``module.variant``) ``autograder demo`` grades as its buggy sample."""
+    leaderboard: tuple[LeaderboardEntry, ...] = ()
+    similarity: SimilaritySettings = field(default_factory=SimilaritySettings)
 
     @property
     def folder(self) -> Path:
@@ -133,6 +174,10 @@ def load(name: str | None = None, root: Path | None = None) -> Assignment:
     files = tuple(raw.get("files", ()))
     if not files or any("/" in f or f.startswith(".") for f in files):
         raise AssignmentError(f"{path}: 'files' must list plain file names a student submits")
+    try:
+        similarity = SimilaritySettings(**raw.get("similarity", {}))
+    except (TypeError, ValueError) as err:
+        raise AssignmentError(f"{path} [similarity]: {err}") from None
     return Assignment(
         name=name,
         title=raw.get("title", name),
@@ -142,4 +187,32 @@ def load(name: str | None = None, root: Path | None = None) -> Assignment:
         limits=limits,
         hidden_visibility=visibility,
         demo_mutant=raw.get("demo", {}).get("buggy_sample"),
+        leaderboard=leaderboard_entries(raw.get("leaderboard", []), path),
+        similarity=similarity,
     )
+
+
+def leaderboard_entries(raw: object, path: Path) -> tuple[LeaderboardEntry, ...]:
+    """The ``[[leaderboard]]`` tables of ``assignment.toml``, checked: a name, a test and an order each."""
+    if not isinstance(raw, list) or not all(isinstance(entry, dict) for entry in raw):
+        raise AssignmentError(f"{path}: leaderboard must be a list of [[leaderboard]] tables")
+    entries = []
+    for number, table in enumerate(raw, start=1):
+        where = f"{path} [[leaderboard]] {number}"
+        try:
+            entry = LeaderboardEntry(**table)
+        except TypeError as err:
+            raise AssignmentError(f"{where}: {err}; give name, test and optionally order") from None
+        if not isinstance(entry.name, str) or not entry.name.strip():
+            raise AssignmentError(f"{where}: name must be non-empty text")
+        if not isinstance(entry.test, str) or "::" not in entry.test:
+            raise AssignmentError(f"{where}: test must be a node id such as hidden/test_x.py::test_y")
+        if entry.order not in LEADERBOARD_ORDERS:
+            raise AssignmentError(f"{where}: order must be {' or '.join(LEADERBOARD_ORDERS)}, got {entry.order!r}")
+        entries.append(entry)
+    for key in ("name", "test"):
+        values = [getattr(entry, key) for entry in entries]
+        repeated = sorted({value for value in values if values.count(value) > 1})
+        if repeated:
+            raise AssignmentError(f"{path}: two leaderboard entries have the {key} {repeated[0]!r}")
+    return tuple(entries)

@@ -11,13 +11,15 @@ runs in two modes:
 
 Fixtures: ``student`` (``student.activations.sigmoid(x)``), ``reference`` (the reference solution's
 modules, grading mode only), ``provided`` (the assignment's provided modules, such as ``data``),
-``seed`` and ``rng`` (a generator seeded from the run's seed and the test's id), and ``credit``
-(partial credit, for tests marked ``partial_credit``).
+``seed`` and ``rng`` (a generator seeded from the run's seed and the test's id), ``credit``
+(partial credit, for tests marked ``partial_credit``) and ``leaderboard`` (the value a test
+measures for the Gradescope leaderboard entry that ``assignment.toml`` gives it).
 """
 
 from __future__ import annotations
 
 import importlib
+import math
 import sys
 import time
 import zlib
@@ -127,7 +129,26 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             raise pytest.UsageError(f"{item.nodeid} uses the credit fixture without @pytest.mark.partial_credit")
     run = config.stash.get(RUN_KEY, None)
     if run is not None:
+        check_leaderboard_tests(items, run.assignment.leaderboard)
         protocol.write_manifest(run.dir, manifest_entries(items, run.assignment.hidden_visibility))
+
+
+def check_leaderboard_tests(items: list[pytest.Item], entries) -> None:
+    """Every leaderboard entry of the assignment names a collected test that uses the
+    ``leaderboard`` fixture, and every test that uses it has an entry."""
+    declared = {entry.test for entry in entries}
+    collected = {item.nodeid for item in items}
+    for test in sorted(declared - collected):
+        raise pytest.UsageError(f"assignment.toml: the leaderboard test {test} is not in the suites")
+    for item in items:
+        if "leaderboard" in getattr(item, "fixturenames", ()) and item.nodeid not in declared:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses the leaderboard fixture but no [[leaderboard]] entry of assignment.toml names it"
+            )
+    for test in sorted(declared):
+        item = next(item for item in items if item.nodeid == test)
+        if "leaderboard" not in getattr(item, "fixturenames", ()):
+            raise pytest.UsageError(f"the leaderboard test {test} does not use the leaderboard fixture")
 
 
 # --------------------------------------------------------------------------- the two modes
@@ -211,6 +232,39 @@ def credit(request: pytest.FixtureRequest) -> Credit:
     value = Credit()
     request.node.stash[CREDIT_KEY] = value
     return value
+
+
+class LeaderboardValue:
+    """The value one test measured for its leaderboard entry: ``leaderboard.set(value)``, with a
+    finite number or a text. Recorded whether the test then passes or fails."""
+
+    def __init__(self) -> None:
+        self.value: float | str | None = None
+
+    def set(self, value: float | str) -> None:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not (isinstance(value, str) or number and math.isfinite(value)):
+            raise ValueError(f"a leaderboard value must be a finite number or a text, got {value!r}")
+        self.value = value if isinstance(value, str) else float(value)
+
+
+LEADERBOARD_KEY = pytest.StashKey[LeaderboardValue]()
+
+
+@pytest.fixture
+def leaderboard(request: pytest.FixtureRequest) -> LeaderboardValue:
+    value = LeaderboardValue()
+    request.node.stash[LEADERBOARD_KEY] = value
+    return value
+
+
+def leaderboard_entry(item: pytest.Item, run: GradingRun) -> dict | None:
+    """The Gradescope leaderboard entry ``{name, value, order}`` the test measured, if any."""
+    measured = item.stash.get(LEADERBOARD_KEY, None)
+    if measured is None or measured.value is None:
+        return None
+    entry = next(entry for entry in run.assignment.leaderboard if entry.test == item.nodeid)
+    return {"name": entry.name, "value": measured.value, "order": entry.order}
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -307,6 +361,7 @@ def finish_test(item: pytest.Item, failures: list[tuple[str, bool]]) -> None:
         output=run.worker.take_output() if run is not None else "",
         seconds=round(time.perf_counter() - item.stash.get(START_KEY, time.perf_counter()), 4),
         grader_error=any(g for _, g in failures),
+        leaderboard=leaderboard_entry(item, run) if run is not None else None,
     )
     if run is not None:
         protocol.append_line(run.dir / protocol.VERDICTS, asdict(verdict))

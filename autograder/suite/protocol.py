@@ -80,6 +80,7 @@ class Verdict:
     output: str = ""
     seconds: float = 0.0
     grader_error: bool = False
+    leaderboard: dict | None = None
 
 
 def write_manifest(run_dir: Path, entries: list[ManifestEntry]) -> None:

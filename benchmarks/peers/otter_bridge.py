@@ -11,7 +11,8 @@ function with what pytest's fixtures would give it:
 - ``reference``: the reference solution, from ``reference/``;
 - ``provided``, ``seed`` (``SEED``, as a local pytest run), ``rng`` (seeded from the seed and
   the node id, as the plugin's fixture), ``credit`` (a ``Credit``; otter test cases pass or fail,
-  so partial credit is lost).
+  so partial credit is lost) and ``leaderboard`` (a ``LeaderboardValue``; otter has no leaderboard,
+  so the value is dropped).
 
 This file travels inside otter's ``autograder.zip`` in a folder holding ``suites/`` (the tests
 folder), ``reference/``, ``provided/``, ``parametrize.py``, ``reference_import.py`` and
@@ -34,7 +35,7 @@ import pytest
 from parametrize import parameter_values
 from reference_import import import_apart
 
-from autograder.suite.plugin import Credit
+from autograder.suite.plugin import Credit, LeaderboardValue
 from autograder.suite.proxy import LocalStudent
 from autograder.suite.runtime import StudentRuntime
 
@@ -114,6 +115,7 @@ FIXTURES = {
     "seed": lambda namespace, nodeid: SEED,
     "rng": lambda namespace, nodeid: np.random.default_rng([SEED, zlib.crc32(nodeid.encode())]),
     "credit": lambda namespace, nodeid: Credit(),
+    "leaderboard": lambda namespace, nodeid: LeaderboardValue(),
 }
 """What the fixture of each name gives the test ``nodeid`` run in the kernel whose globals are
 ``namespace``."""

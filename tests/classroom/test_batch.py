@@ -158,7 +158,9 @@ def test_the_gradebook_has_one_column_per_test_file_that_adds_up(graded_class):
     _, out, summary = graded_class
     rows = gradebook_rows(out)
     parts = ["public/test_public.py (3 pts)", "hidden/test_hidden.py (11 pts)"]
-    assert list(rows[0]) == ["id", "names", "sids", "emails", *parts, "score", "max_score", "status", "seed", "reason"]
+    assert list(rows[0]) == [
+        "id", "names", "sids", "emails", *parts, "score", "max_score", "status", "seed", "reason", "similarity", "similar_to",
+    ]  # fmt: skip
     for row in rows:
         if row["status"] == "graded":
             assert sum(float(row[part]) for part in parts) == pytest.approx(float(row["score"]))
@@ -416,7 +418,7 @@ def test_shards_partition_the_class_and_merge_gives_the_unsharded_gradebook(grad
     assert ids[0] and ids[1] and not ids[0] & ids[1]
     assert ids[0] | ids[1] == {row["id"] for row in gradebook_rows(whole)}
 
-    merged = merge.merge(halves, tmp_path / "merged")
+    merged = merge.merge(halves, tmp_path / "merged", arith)
     assert (tmp_path / "merged" / "gradebook.csv").read_text() == (whole / "gradebook.csv").read_text()
     assert merged["counts"] == summary_of(whole)["counts"]
     assert [run["shard"] for run in merged["runs"]] == ["1/2", "2/2"]
