@@ -48,7 +48,7 @@ def test_each_pattern_is_recognised(got, expected, batch_size, explanation):
     "got",
     [
         EXPECTED + RNG.standard_normal((5, 3)),
-        EXPECTED * 1.3,
+        EXPECTED * (1.3 + 0.1 * RNG.standard_normal((5, 3))),  # scaled, but not by one factor
         EXPECTED + 1e-3,
         -EXPECTED + 0.01,  # a sign flip with another error on top is not a sign flip
         np.full((5, 3), np.nan),
@@ -61,8 +61,41 @@ def test_unrelated_errors_get_no_explanation(got):
 
 
 def test_batch_factor_needs_the_batch_size():
-    assert diagnose(EXPECTED * 5, EXPECTED) is None
-    assert diagnose(EXPECTED * 5, EXPECTED, batch_size=1) is None
+    for cause in (diagnose(EXPECTED * 5, EXPECTED), diagnose(EXPECTED * 5, EXPECTED, batch_size=1)):
+        assert "batch" not in cause and cause.startswith("every entry is exactly 5 times the right one")
+
+
+@pytest.mark.parametrize(
+    "got, text",
+    [
+        (EXPECTED * 2, "exactly 2 times the right one: a constant factor is missing"),
+        (EXPECTED / 2, "exactly 1/2 times the right one: a constant factor is extra"),
+        (EXPECTED * 1.3, "exactly 1.3 times the right one"),
+        (EXPECTED**2, "the square of the right one"),
+        (EXPECTED[::-1].copy(), "the rows are in the wrong order"),
+        (np.sort(EXPECTED, axis=None).reshape(5, 3), "the entries are in the wrong order"),
+        (EXPECTED.reshape(3, 5), "the right ones in another shape"),
+    ],
+)
+def test_generic_patterns_state_their_evidence(got, text):
+    assert text in diagnose(got, EXPECTED)
+
+
+def test_a_missing_square_is_named_for_results_that_cannot_be_negative():
+    positive = EXPECTED**2 + 0.5
+    assert "square root of the right one" in diagnose(np.sqrt(positive), positive)
+
+
+def test_right_rows_among_wrong_ones_are_named():
+    got = EXPECTED.copy()
+    got[[1, 3]] += 1.0
+    assert diagnose(got, EXPECTED) == ("rows 0, 2, 4 are right and the other 2 rows are wrong "
+                                       "(a loop or a mask that misses rows)")
+
+
+def test_a_scalar_factor_is_named_only_when_it_is_a_simple_one():
+    assert "exactly 2 times" in diagnose(2 * 0.731, 0.731)
+    assert diagnose(1.37 * 0.731, 0.731) is None
 
 
 def test_a_symmetric_result_is_never_called_transposed():

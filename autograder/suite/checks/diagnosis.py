@@ -1,9 +1,12 @@
 """Plain-words explanations of common mistakes, found by comparing a wrong result with the right one.
 
-``diagnose`` tries a list of generic mistake patterns (zero everywhere, a sign error, a transposed
-matrix, a missing or extra division by the batch size, a missing or extra sum over the batch,
-float32 arithmetic) and the named wrong answers a suite computed itself (``candidates``), and
-returns the explanation of the first one that matches within ``MATCH_TOLERANCE``. ``shape_hint``
+``diagnose`` tries the named wrong answers a suite computed itself (``candidates``) and a list of
+generic mistake patterns (zero everywhere, a sign error, a transposed matrix, a missing or extra
+division by the batch size, a missing or extra sum over the batch, a constant factor, an extra or
+missing square, the right values in another order or another shape, right rows among wrong ones,
+float32 arithmetic), and returns the explanation of the first one that matches within
+``MATCH_TOLERANCE``, with its evidence. None matches by chance: a pattern is named only when the
+wrong result is that pattern of the right one, never the right one itself. ``shape_hint``
 does the same from shapes alone. Explanations are phrases; the checks print them after
 "Likely cause:".
 """
@@ -41,6 +44,12 @@ MISSING_FIRST_AXIS = (
 )
 NOT_SUMMED = "it keeps one row per example: these rows must be summed over the batch (axis 0)"
 SUMMED = "it is summed over the batch (axis 0), but one value per example is expected"
+FACTOR = "every entry is exactly {factor} times the right one: a constant factor is {change}"
+SQUARED = "every entry is the square of the right one: an extra square (or a product of a value with itself)"
+SQUARE_ROOT = "every entry is the square root of the right one: a square is missing"
+REORDERED = "the values are the right ones in another order: {what} in the wrong order (an index or a permutation)"
+RESHAPED = "the entries are the right ones in another shape (a reshape where the axes must be kept or transposed)"
+SOME_ROWS = "rows {right} are right and the other {wrong} rows are wrong (a loop or a mask that misses rows)"
 FLOAT32 = (
     "the values are right only to float32 precision (about 7 digits): part of the computation "
     "is done in float32; compute in float64 throughout"
@@ -113,6 +122,74 @@ def _generic_patterns(got: np.ndarray, expected: np.ndarray, batch_size: int | N
     yield SUMMED, lambda: (
         expected.ndim >= 1 and expected.shape[1:] == got.shape and _matches(got, expected.sum(axis=0))
     )
+    factor = _simple_factor(got, expected)
+    if factor is not None:
+        change = "missing" if abs(factor[0]) > 1 else "extra"
+        yield FACTOR.format(factor=factor[1], change=f"{change} (a factor, a normaliser or a step size)"), lambda: True
+    yield SQUARED, lambda: not _matches(expected**2, expected) and _matches(got, expected**2)
+    yield SQUARE_ROOT, lambda: (
+        bool(np.all(expected >= 0)) and not _matches(np.sqrt(expected), expected) and _matches(got, np.sqrt(expected))
+    )
+    yield RESHAPED, lambda: (  # not for axes of length 1 only, which shape_hint names better
+        got.shape != expected.shape and got.size == expected.size
+        and _without_ones(got.shape) != _without_ones(expected.shape)
+        and _matches(got.reshape(-1), expected.reshape(-1)))
+    if got.shape == expected.shape and got.size >= 2:
+        what = "the rows are" if got.ndim >= 2 and _rows_reordered(got, expected) else "the entries are"
+        yield REORDERED.format(what=what), lambda: (
+            not _matches(got, expected) and _matches(np.sort(got, axis=None), np.sort(expected, axis=None)))
+    rows = _right_rows(got, expected)
+    if rows is not None:
+        right, wrong = rows
+        yield SOME_ROWS.format(right=_listed(right), wrong=wrong), lambda: True
+
+
+SIMPLE_FACTORS = {2: "2", 3: "3", 4: "4", 0.5: "1/2", 1 / 3: "1/3", 0.25: "1/4", -2: "-2", -0.5: "-1/2", 10: "10",
+                  0.1: "1/10", 2 / 3: "2/3", 1.5: "3/2"}
+"""The factors a slip gives (a doubled term, a missing 1/2 of a squared loss, a step 2h for h, ...),
+as printed."""
+
+
+def _simple_factor(got: np.ndarray, expected: np.ndarray) -> tuple[float, str] | None:
+    """``(factor, text)`` when ``got`` is ``expected`` times one of ``SIMPLE_FACTORS`` (for an
+    array with at least two non-zero entries, also any other factor, printed with 4 digits)."""
+    if got.shape != expected.shape:
+        return None
+    for factor, text in SIMPLE_FACTORS.items():
+        if _matches(got, expected * factor):
+            return factor, text
+    nonzero = np.flatnonzero(np.abs(expected) > MATCH_TOLERANCE * _peak(expected))
+    if nonzero.size < 2:
+        return None
+    flat_got, flat_expected = got.reshape(-1), expected.reshape(-1)
+    factor = float(flat_got @ flat_expected / (flat_expected @ flat_expected))
+    if abs(abs(factor) - 1) <= 1e-3 or abs(factor) < 1e-3 or not _matches(got, expected * factor):
+        return None
+    return factor, f"{factor:.4g}"
+
+
+def _rows_reordered(got: np.ndarray, expected: np.ndarray) -> bool:
+    """The rows (first axis) of ``got`` are those of ``expected`` in another order."""
+    order = lambda values: values.reshape(len(values), -1)[np.lexsort(values.reshape(len(values), -1).T[::-1])]
+    return _matches(order(got), order(expected))
+
+
+def _right_rows(got: np.ndarray, expected: np.ndarray) -> tuple[list[int], int] | None:
+    """With two axes or more: the rows that are right and how many are wrong, when some rows are
+    right throughout and every other row is wrong."""
+    if got.shape != expected.shape or got.ndim < 2 or len(got) < 2:
+        return None
+    scale = _peak(expected)
+    close = np.abs(got - expected).reshape(len(got), -1) <= MATCH_TOLERANCE * scale
+    right = [int(row) for row in np.flatnonzero(close.all(axis=1))]
+    if not right or len(right) == len(got):
+        return None
+    return right, len(got) - len(right)
+
+
+def _listed(rows: list[int]) -> str:
+    shown = ", ".join(map(str, rows[:5]))
+    return shown + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
 
 
 def _as_finite_floats(value: Any) -> np.ndarray | None:
