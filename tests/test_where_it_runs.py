@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
 import socket
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 from pathlib import Path
@@ -25,70 +23,14 @@ from pathlib import Path
 import pytest
 
 import autograder
-from autograder.integrations import gradescope
 
 ROOT = os.geteuid() == 0
 PROJECT = Path(__file__).parent / "fixtures" / "project"
 FULL = 14.0
 ADD_POINTS = 3.0 + 1.0  # the two tests of add, hidden and public
-TEST_USER = "autograder-tester"
 
 
 # ------------------------------------------------------------------ who runs, with what Python
-
-
-@pytest.fixture(scope="session")
-def public_install(tmp_path_factory) -> Path:
-    """As root: a Python every user can run, with the engine and its packages, in a folder every
-    user can enter (outside /tmp, so that graders with a private /tmp see it too). Else this
-    process's own Python. Returns the interpreter."""
-    if not ROOT:
-        return Path(sys.executable)
-    base = Path(tempfile.mkdtemp(prefix="autograder-public-", dir="/var/lib"))
-    base.chmod(0o755)
-    engine = base / "engine"
-    checkout = gradescope.engine_checkout()
-    shutil.copytree(Path(autograder.__file__).parent, engine / "autograder",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(checkout / name, engine / name)
-    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(base / "venv")], check=True)
-    target = Path(sysconfig.get_path("purelib", vars={"base": str(base / "venv")}))
-    source = Path(sysconfig.get_path("purelib"))
-    for entry in source.iterdir():
-        if entry.name.startswith("__editable__"):
-            continue
-        # hard links where the file system allows them: the packages are large, and read-only here
-        copy = subprocess.run(["cp", "-al", str(entry), str(target)], capture_output=True)
-        if copy.returncode != 0:
-            subprocess.run(["cp", "-a", str(entry), str(target)], check=True)
-    (target / "autograder-engine.pth").write_text(f"{engine}\n")
-    yield base / "venv" / "bin" / "python"
-    shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def ordinary_user() -> tuple[list[str], Path]:
-    """The command prefix that runs a command as an ordinary user (made once, as root; the current
-    user otherwise) and that user's home."""
-    if not ROOT:
-        return [], Path.home()
-    try:
-        account = pwd.getpwnam(TEST_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", TEST_USER], check=True)
-        account = pwd.getpwnam(TEST_USER)
-    home = Path(account.pw_dir)
-    return ["setpriv", "--reuid", str(account.pw_uid), "--regid", str(account.pw_gid), "--init-groups"], home
-
-
-def closed_python(folder: Path) -> Path:
-    """A venv in ``folder`` (closed to other users, like root's home) that reaches this process's
-    packages and engine."""
-    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(folder / "venv")], check=True)
-    site = Path(sysconfig.get_path("purelib", vars={"base": str(folder / "venv")}))
-    (site / "reach-the-project.pth").write_text(f"import site; site.addsitedir({sysconfig.get_path('purelib')!r})\n")
-    return folder / "venv" / "bin" / "python"
 
 
 def run_cli(python: Path, *args: str, cwd: Path, prefix: list[str] = (), home: Path | None = None,
@@ -113,13 +55,19 @@ def own_project(folder: Path, owner: int | None = None) -> Path:
 @pytest.fixture
 def user_project(ordinary_user) -> tuple[list[str], Path, Path]:
     """The ordinary user's prefix, home and a project of theirs in a folder of their home."""
-    prefix, home = ordinary_user
+    prefix, home, owner = ordinary_user
     folder = Path(tempfile.mkdtemp(prefix="autograder-test-", dir=home))
-    owner = pwd.getpwnam(TEST_USER).pw_uid if ROOT else None
     if owner is not None:
         os.chown(folder, owner, owner)
     yield prefix, home, own_project(folder, owner)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def own_project_files(folder: Path, project: Path) -> None:
+    """Give ``folder`` and its files to the owner of ``project``."""
+    owner = project.stat().st_uid
+    for path in [folder, *folder.rglob("*")]:
+        os.lchown(path, owner, owner)
 
 
 def score_of(results: Path) -> float:
@@ -144,8 +92,7 @@ def test_every_command_works_as_an_ordinary_user_with_the_scores_of_root(public_
     classroom = project / "class"
     for name, source in (("ada", "solutions/arith"), ("bob", "student_template/arith"), ("cy", "solutions/arith")):
         shutil.copytree(project / source, classroom / name)
-    if prefix:
-        subprocess.run(["chown", "-R", f"{TEST_USER}:{TEST_USER}", str(classroom)], check=True)
+    own_project_files(classroom, project)
     batch = cli("batch", "class", "--out", "graded", "--jobs", "2")
     assert "report written to" in batch.stdout and (project / "graded" / "report.html").is_file()
     cli("batch", "class", "--out", "shard1", "--shard", "1/2")
@@ -174,20 +121,19 @@ def test_without_any_confinement_grading_works_and_says_so_once(public_install, 
     assert done.stderr.count("student code is not confined") == 1 and len(done.stderr.splitlines()) == 1
     shutil.copytree(project / "solutions/arith", project / "class" / "ada")
     shutil.copytree(project / "solutions/arith", project / "class" / "bob")
-    if prefix:
-        subprocess.run(["chown", "-R", f"{TEST_USER}:{TEST_USER}", str(project / "class")], check=True)
+    own_project_files(project / "class", project)
     batch = run_cli(public_install, "batch", "class", "--out", "graded", cwd=project, prefix=prefix, home=home, env=env)
     assert batch.returncode == 0 and batch.stderr.count("student code is not confined") == 1
 
 
 @pytest.mark.skipif(not ROOT, reason="a folder closed to other users matters only to a grader that runs as root")
-def test_root_grades_a_project_in_a_folder_no_one_else_can_enter(tmp_path):
+def test_root_grades_a_project_in_a_folder_no_one_else_can_enter(tmp_path, make_install):
     """The project and its venv in a 0700 folder (root's home, mktemp -d): the sandbox user reaches
     the interpreter and the engine through bubblewrap."""
     closed = tmp_path / "closed"
     closed.mkdir(mode=0o700)
     project = own_project(closed)
-    done = run_cli(closed_python(closed), "grade", "solutions/arith", "--results", "r.json", cwd=project)
+    done = run_cli(make_install(closed), "grade", "solutions/arith", "--results", "r.json", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     assert score_of(project / "r.json") == FULL
 
@@ -198,14 +144,14 @@ def test_root_grades_a_project_in_a_folder_no_one_else_can_enter(tmp_path):
 @pytest.mark.skipif(not ROOT, reason="the sandbox user exists only when the grader runs as root")
 @pytest.mark.parametrize("command", [["grade", "solutions/arith", "--results", "r.json"], ["batch", "class"],
                                      ["verify", "arith"], ["build", "arith"]])
-def test_a_setup_that_cannot_work_is_said_once_in_one_line(tmp_path, command):
+def test_a_setup_that_cannot_work_is_said_once_in_one_line(tmp_path, make_install, command):
     """Without bubblewrap (forced: permissions), a venv in a closed folder cannot be run by the
     sandbox user: one line that names the fix, before grading anything."""
     closed = tmp_path / "closed"
     closed.mkdir(mode=0o700)
     project = own_project(closed)
     shutil.copytree(project / "solutions/arith", project / "class" / "ada")
-    done = run_cli(closed_python(closed), *command, cwd=project, env={"AUTOGRADER_CONFINEMENT": "permissions"})
+    done = run_cli(make_install(closed), *command, cwd=project, env={"AUTOGRADER_CONFINEMENT": "permissions"})
     assert done.returncode == 1, done.stdout + done.stderr
     lines = [line for line in done.stderr.splitlines() if "cannot run the Python interpreter" in line]
     assert len(lines) == 1 and "install bubblewrap" in lines[0], done.stderr

@@ -115,8 +115,6 @@ _PROBE_ISOLATION_FAILED = 1
 _PROBE_PROBLEMS = (
     (2, "cannot run the Python interpreter {path}; install bubblewrap (which shows it to the sandbox), "
         "or use a Python that every user may reach (not one under /root), e.g. /usr/bin/python3 -m venv /opt/venv"),
-    (4, "cannot read {path}; install the grader's packages where every user may read them "
-        "(chmod -R o+rX along the path)"),
     (8, "cannot use the scratch folder {path}; call prepare_scratch(folder, uid) and keep the folder "
         "where others may enter its parents (chmod o+x)"),
     (64, "cannot be switched to (setresuid failed)"),
@@ -125,12 +123,11 @@ _PROBE_PROBLEMS = (
 
 def _probe(uid: int, hidden: tuple[list[bytes], list[bytes]] | None, scratch: Path) -> tuple[bool, list[str]]:
     """In a forked child, try the namespaces (when ``hidden`` is given), become ``uid`` and
-    check that it can use the interpreter, the packages and the scratch folder. Returns whether
-    isolation worked and the problems found."""
+    check that it can run the interpreter and use the scratch folder (packages it cannot read
+    stop the worker's start with the error that names them). Returns whether isolation worked
+    and the problems found."""
     checks = (
         (2, sys.executable, os.X_OK),
-        (4, os.path.dirname(autograder.__file__), os.R_OK | os.X_OK),
-        (4, os.path.dirname(np.__file__), os.R_OK | os.X_OK),
         (8, str(scratch), os.R_OK | os.W_OK | os.X_OK),
     )
     child = os.fork()
@@ -661,8 +658,8 @@ class Worker:
                 reason = f"not ready within {STARTUP_SECONDS:g} s"
             else:
                 reason = f"exit status {status}" + (f", {err}" if str(err) else "")
-            said = self._output.take()[-2000:].strip()
-            raise SandboxError(f"the worker process did not start ({reason}): {said}") from None
+            said = [line.strip() for line in self._output.take()[-2000:].splitlines() if line.strip()]
+            raise SandboxError(f"the worker process did not start ({reason})" + (f": {said[-1]}" if said else "")) from None
         self._ready = True
 
 

@@ -54,10 +54,10 @@ def gradescope_root(autograder_zip: Path) -> Path:
 
 
 @pytest.fixture
-def root(arith_zip):
-    """A Gradescope root whose venv is this project's environment."""
+def root(arith_zip, public_install):
+    """A Gradescope root whose venv is this project's environment (a copy every user can reach)."""
     folder = gradescope_root(arith_zip)
-    (folder / "venv").symlink_to(Path(sys.prefix))
+    (folder / "venv").symlink_to(public_install.parent.parent)
     yield folder
     shutil.rmtree(folder)
 

@@ -9,6 +9,7 @@ import resource
 import shutil
 import signal
 import stat
+import subprocess
 import sys
 import tempfile
 import threading
@@ -327,10 +328,24 @@ def open_base():
     shutil.rmtree(base, ignore_errors=True)
 
 
+def reachable_for(level: Confinement, monkeypatch, public_install) -> Confinement:
+    """``level``, with the worker's interpreter one the uid can run where only bubblewrap would
+    show it this checkout's (which may be in a folder closed to others)."""
+    if level is not Confinement.BUBBLEWRAP:
+        monkeypatch.setattr(sys, "executable", str(public_install))
+    return level
+
+
 @pytest.fixture(params=UID_LEVELS, ids=lambda level: level.value)
-def uid_level(request) -> Confinement:
+def uid_level(request, monkeypatch, public_install) -> Confinement:
     """Each confinement with a dedicated uid."""
-    return request.param
+    return reachable_for(request.param, monkeypatch, public_install)
+
+
+@pytest.fixture(params=HIDING_LEVELS, ids=lambda level: level.value)
+def hiding_level(request, monkeypatch, public_install) -> Confinement:
+    """Each confinement that hides paths in namespaces."""
+    return reachable_for(request.param, monkeypatch, public_install)
 
 
 def sleeping(seconds: str) -> list[int]:
@@ -781,12 +796,25 @@ def test_hidden_paths_need_bubblewrap_or_a_dedicated_uid(scratch, level):
         make_worker(scratch, hidden_paths=(scratch.parent,), confinement=level)
 
 
-@pytest.mark.skipif(ROOT, reason="checks what happens without root")
-def test_a_dedicated_uid_needs_root(scratch):
-    with pytest.raises(SandboxError, match="needs the grader to run as root"):
-        make_worker(scratch, uid=61000)
-    with pytest.raises(SandboxError, match="needs the grader to run as root"):
-        UidLease().__enter__()
+NEEDS_ROOT = """
+import pathlib, pytest
+from autograder.sandbox.uids import UidLease
+from autograder.sandbox.worker_process import SandboxConfig, Worker
+from autograder.suite.assignment import Limits
+from autograder.suite.errors import SandboxError
+with pytest.raises(SandboxError, match="needs the grader to run as root"):
+    Worker(SandboxConfig(scratch=pathlib.Path("."), limits=Limits(), uid=2000000000))
+with pytest.raises(SandboxError, match="needs the grader to run as root"):
+    UidLease().__enter__()
+print("refused")
+"""
+
+
+def test_a_dedicated_uid_needs_root(public_install, ordinary_user):
+    prefix, home, _ = ordinary_user
+    done = subprocess.run([*prefix, str(public_install), "-c", NEEDS_ROOT], cwd=home, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(home)})
+    assert done.returncode == 0 and done.stdout.strip() == "refused", done.stderr
 
 
 def test_kill_all_refuses_root_and_the_graders_own_uid():
@@ -931,8 +959,7 @@ def gives_no_data(worker: Worker, path: Path) -> bool:
 
 
 @root_only
-@pytest.mark.parametrize("level", HIDING_LEVELS, ids=lambda level: level.value)
-def test_hidden_paths_give_no_data(open_base, uid_scratch, lease, level):
+def test_hidden_paths_give_no_data(open_base, uid_scratch, lease, hiding_level):
     hidden_folder = open_base / "source"
     (hidden_folder / "tests").mkdir(parents=True)
     (hidden_folder / "tests" / "test_hidden.py").write_text("SECRET expected values")
@@ -942,7 +969,7 @@ def test_hidden_paths_give_no_data(open_base, uid_scratch, lease, level):
         path.chmod(0o755)
     for path in (hidden_folder / "tests" / "test_hidden.py", metadata):
         path.chmod(0o644)
-    with make_worker(uid_scratch, uid=lease, hidden_paths=(hidden_folder, metadata), confinement=level) as worker:
+    with make_worker(uid_scratch, uid=lease, hidden_paths=(hidden_folder, metadata), confinement=hiding_level) as worker:
         assert worker.call("hostile", "list_folder", (str(hidden_folder),)).value == []
         with raises("exception", "FileNotFoundError"):
             worker.call("hostile", "read_file", (str(hidden_folder / "tests" / "test_hidden.py"),))
@@ -953,7 +980,9 @@ def test_hidden_paths_give_no_data(open_base, uid_scratch, lease, level):
 
 
 @root_only
-def test_without_namespaces_readable_hidden_paths_are_refused(open_base, uid_scratch, lease):
+def test_without_namespaces_readable_hidden_paths_are_refused(open_base, uid_scratch, lease, monkeypatch,
+                                                              public_install):
+    reachable_for(Confinement.PERMISSIONS, monkeypatch, public_install)
     hidden = open_base / "results"
     hidden.mkdir(mode=0o755)
     (hidden / "results.json").write_text("SECRET")
@@ -1125,12 +1154,11 @@ def wait_for(condition, seconds: float = 5.0) -> bool:
 
 
 @root_only
-@pytest.mark.parametrize("level", HIDING_LEVELS, ids=lambda level: level.value)
-def test_a_hidden_file_inside_a_hidden_folder_is_covered_by_the_folder(open_base, uid_scratch, lease, level):
+def test_a_hidden_file_inside_a_hidden_folder_is_covered_by_the_folder(open_base, uid_scratch, lease, hiding_level):
     hidden_folder = open_base / "out"
     hidden_folder.mkdir(mode=0o755)
     stale = hidden_folder / "results.json"
     stale.write_text("SECRET old results")
     stale.chmod(0o644)
-    with make_worker(uid_scratch, uid=lease, hidden_paths=(hidden_folder, stale), confinement=level) as worker:
+    with make_worker(uid_scratch, uid=lease, hidden_paths=(hidden_folder, stale), confinement=hiding_level) as worker:
         assert worker.call("hostile", "list_folder", (str(hidden_folder),)).value == []
