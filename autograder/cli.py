@@ -15,10 +15,10 @@ from rich.console import Console
 from autograder import __version__, console
 from autograder.authoring import verification
 from autograder.grading import pipeline, results, stubs
+from autograder.grading.intake import IntakeError
 from autograder.sandbox import isolation
 from autograder.suite import assignment
 from autograder.suite.errors import SandboxError
-from autograder.grading.intake import IntakeError
 
 # The commands other than grade import what they need when they run, so that grading one
 # submission does not pay for loading the batch, report and build machinery.
@@ -179,12 +179,17 @@ def batch_command(
     """Grade a class: PATH is a folder with one sub-folder or zip per student, or a Gradescope
     "Export Submissions" zip or folder."""
     from rich.progress import (
-        BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
     )  # fmt: skip
 
     from autograder.classroom import batch, gradebook, report
-    from autograder.integrations import otter_format
     from autograder.classroom.roster import RosterError
+    from autograder.integrations import otter_format
 
     chosen = load_assignment(name)
     if results_format == "otter":

@@ -49,7 +49,9 @@ def one_start(level: Confinement) -> float:
         uid = stack.enter_context(UidLease()) if level.needs_uid else None
         if uid is not None:
             prepare_scratch(scratch, uid)
-        worker = stack.enter_context(Worker(SandboxConfig(scratch=scratch, limits=Limits(), uid=uid, confinement=level)))
+        worker = stack.enter_context(
+            Worker(SandboxConfig(scratch=scratch, limits=Limits(), uid=uid, confinement=level))
+        )
         start = time.perf_counter()
         assert worker.call("student", "ping", (1,)).value == 2
         return time.perf_counter() - start
@@ -67,8 +69,10 @@ def main() -> None:
         for level in random.sample(levels, len(levels)):
             seconds[level].append(one_start(level))
     base = statistics.median(seconds[Confinement.NONE])
-    print(f"worker start to first answer, median of {options.rounds} interleaved rounds "
-          f"(load average {os.getloadavg()[0]:.2f}, {'root' if os.geteuid() == 0 else 'not root'}):")
+    print(
+        f"worker start to first answer, median of {options.rounds} interleaved rounds "
+        f"(load average {os.getloadavg()[0]:.2f}, {'root' if os.geteuid() == 0 else 'not root'}):"
+    )
     for level in levels:
         median = statistics.median(seconds[level])
         print(f"  {level.value:12} {median * 1000:7.1f} ms   x{median / base:.2f}   +{(median - base) * 1000:5.1f} ms")

@@ -29,10 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "solutions" / "backprop"), str(ROOT / "assignments" / "backprop")]
 
-import numpy as np  # noqa: E402
-
 import data  # noqa: E402
 import network  # noqa: E402
+import numpy as np  # noqa: E402
 import optim  # noqa: E402
 
 SPIRALS = {"n_per_class": 100, "n_classes": 2, "noise": 0.2, "seed": 0}

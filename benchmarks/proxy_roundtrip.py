@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from autograder.suite.assignment import Limits
 from autograder.grading.test_runner import RemoteStudent
-from autograder.suite.proxy import LocalStudent
 from autograder.sandbox.worker_process import SandboxConfig, Worker
+from autograder.suite.assignment import Limits
+from autograder.suite.proxy import LocalStudent
 
 SOURCE = "def identity(x):\n    return x\n"
 MAP_CALLS = 100
@@ -66,10 +66,15 @@ def main() -> None:
         (folder / "bench.py").write_text(SOURCE)
         startup = median_seconds(first_call, folder, max(args.repeat // 200, 5))
         rows = [("worker start-up + first call", "remote", startup)]
-        with RemoteStudent(Worker(SandboxConfig(folder, Limits())), ["bench"]) as remote, \
-                LocalStudent(folder, ["bench"]) as local:
-            ways = {"remote": remote.bench.identity, "local": local.bench.identity,
-                    "plain call": local.runtime.module("bench").identity}
+        with (
+            RemoteStudent(Worker(SandboxConfig(folder, Limits())), ["bench"]) as remote,
+            LocalStudent(folder, ["bench"]) as local,
+        ):
+            ways = {
+                "remote": remote.bench.identity,
+                "local": local.bench.identity,
+                "plain call": local.runtime.module("bench").identity,
+            }
             for label, (array, repeat) in arrays.items():
                 rows += [(label, way, median_seconds(function, array, repeat)) for way, function in ways.items()]
             batch = [((np.zeros(3),), {})] * MAP_CALLS

@@ -113,14 +113,18 @@ def make_class(task: Assignment, total: int, copies: int, rng: random.Random) ->
     for number, original in enumerate(originals):
         copy = f"copy{number:03d}"
         text = submissions[original]
-        submissions[copy] = dict(text) if number % 2 else {n: renamed(t.decode(), rng).encode() for n, t in text.items()}
+        submissions[copy] = (
+            dict(text) if number % 2 else {n: renamed(t.decode(), rng).encode() for n, t in text.items()}
+        )
         planted.add(frozenset((original, copy)))
     for number in range(BROKEN):
         files = dict(submissions[f"s{number:04d}"])
         files["layers.py"] = files["layers.py"] + b"\ndef unfinished(:\n"
         submissions[f"syntax{number:02d}"] = files
         planted.add(frozenset((f"s{number:04d}", f"syntax{number:02d}")))  # a copy with one broken file
-        submissions[f"missing{number:02d}"] = {"activations.py": submissions[f"s{number + BROKEN:04d}"]["activations.py"]}
+        submissions[f"missing{number:02d}"] = {
+            "activations.py": submissions[f"s{number + BROKEN:04d}"]["activations.py"]
+        }
     return submissions, planted
 
 

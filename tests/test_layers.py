@@ -9,8 +9,16 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "autograder"
 LAYERS = {
-    "autograder": 0, "suite": 0, "sandbox": 1, "grading": 2,
-    "classroom": 3, "authoring": 3, "integrations": 3, "console": 3, "cli": 4, "__main__": 4,
+    "autograder": 0,
+    "suite": 0,
+    "sandbox": 1,
+    "grading": 2,
+    "classroom": 3,
+    "authoring": 3,
+    "integrations": 3,
+    "console": 3,
+    "cli": 4,
+    "__main__": 4,
 }
 """The layer of each part of the engine; a module may import its own layer and those below."""
 
@@ -28,10 +36,18 @@ def engine_imports(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names if alias.name.split(".")[0] == "autograder"}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module.split(".")[0] == "autograder":
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+            and node.module.split(".")[0] == "autograder"
+        ):
             found.add(node.module)
-            found |= {f"{node.module}.{alias.name}" for alias in node.names
-                      if PACKAGE.parent.joinpath(*f"{node.module}.{alias.name}".split(".")).with_suffix(".py").exists()}
+            found |= {
+                f"{node.module}.{alias.name}"
+                for alias in node.names
+                if PACKAGE.parent.joinpath(*f"{node.module}.{alias.name}".split(".")).with_suffix(".py").exists()
+            }
     return found
 
 
@@ -52,8 +68,12 @@ def test_imports_point_one_way(path):
 
 
 def test_the_student_side_imports_only_itself():
-    outside = {(path.name, module) for path in (PACKAGE / "suite").rglob("*.py") for module in engine_imports(path)
-               if module != "autograder" and not module.startswith("autograder.suite")}
+    outside = {
+        (path.name, module)
+        for path in (PACKAGE / "suite").rglob("*.py")
+        for module in engine_imports(path)
+        if module != "autograder" and not module.startswith("autograder.suite")
+    }
     assert outside == set()
 
 

@@ -15,7 +15,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -33,13 +32,26 @@ ADD_POINTS = 3.0 + 1.0  # the two tests of add, hidden and public
 # ------------------------------------------------------------------ who runs, with what Python
 
 
-def run_cli(python: Path, *args: str, cwd: Path, prefix: list[str] = (), home: Path | None = None,
-            env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+def run_cli(
+    python: Path,
+    *args: str,
+    cwd: Path,
+    prefix: list[str] = (),
+    home: Path | None = None,
+    env: dict | None = None,
+    timeout: int = 600,
+) -> subprocess.CompletedProcess:
     """``python -m autograder ARGS`` in ``cwd`` with a plain environment (as after a login)."""
     environment = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(home or Path.home())}
     environment.update(env or {})
-    return subprocess.run([*prefix, str(python), "-m", "autograder", *args], cwd=cwd, env=environment,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [*prefix, str(python), "-m", "autograder", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def own_project(folder: Path, owner: int | None = None) -> Path:
@@ -101,12 +113,24 @@ def test_every_command_works_as_an_ordinary_user_with_the_scores_of_root(public_
     cli("report", "merged")
     cli("verify", "arith")
     cli("build", "arith", "--out", "dist")
-    assert (project / "dist" / "arith" / "student.zip").is_file() and (project / "dist" / "arith" / "autograder.zip").is_file()
-    scores = {row["id"]: row["score"] for row in json.loads((project / "graded" / "summary.json").read_text())["submissions"]}
+    assert (project / "dist" / "arith" / "student.zip").is_file() and (
+        project / "dist" / "arith" / "autograder.zip"
+    ).is_file()
+    scores = {
+        row["id"]: row["score"] for row in json.loads((project / "graded" / "summary.json").read_text())["submissions"]
+    }
     assert scores == {"ada": FULL, "bob": 0.0, "cy": FULL}
     # the same grades as root
-    as_root = run_cli(public_install, "grade", str(project / "solutions/arith"), "--results", str(tmp_path / "r.json"),
-                      "--seed", "5", cwd=project)
+    as_root = run_cli(
+        public_install,
+        "grade",
+        str(project / "solutions/arith"),
+        "--results",
+        str(tmp_path / "r.json"),
+        "--seed",
+        "5",
+        cwd=project,
+    )
     as_user = cli("grade", "solutions/arith", "--results", "seeded.json", "--seed", "5")
     assert as_root.returncode == 0 and score_of(tmp_path / "r.json") == score_of(project / "seeded.json") == FULL
     assert "not confined" not in as_user.stderr  # user namespaces work here: bubblewrap confines
@@ -115,8 +139,17 @@ def test_every_command_works_as_an_ordinary_user_with_the_scores_of_root(public_
 def test_without_any_confinement_grading_works_and_says_so_once(public_install, user_project):
     prefix, home, project = user_project
     env = {"AUTOGRADER_CONFINEMENT": "none"}
-    done = run_cli(public_install, "grade", "solutions/arith", "--results", "r.json", cwd=project, prefix=prefix,
-                   home=home, env=env)
+    done = run_cli(
+        public_install,
+        "grade",
+        "solutions/arith",
+        "--results",
+        "r.json",
+        cwd=project,
+        prefix=prefix,
+        home=home,
+        env=env,
+    )
     assert done.returncode == 0 and score_of(project / "r.json") == FULL
     assert done.stderr.count("student code is not confined") == 1 and len(done.stderr.splitlines()) == 1
     shutil.copytree(project / "solutions/arith", project / "class" / "ada")
@@ -142,8 +175,10 @@ def test_root_grades_a_project_in_a_folder_no_one_else_can_enter(tmp_path, make_
 
 
 @pytest.mark.skipif(not ROOT, reason="the sandbox user exists only when the grader runs as root")
-@pytest.mark.parametrize("command", [["grade", "solutions/arith", "--results", "r.json"], ["batch", "class"],
-                                     ["verify", "arith"], ["build", "arith"]])
+@pytest.mark.parametrize(
+    "command",
+    [["grade", "solutions/arith", "--results", "r.json"], ["batch", "class"], ["verify", "arith"], ["build", "arith"]],
+)
 def test_a_setup_that_cannot_work_is_said_once_in_one_line(tmp_path, make_install, command):
     """Without bubblewrap (forced: permissions), a venv in a closed folder cannot be run by the
     sandbox user: one line that names the fix, before grading anything."""
@@ -163,8 +198,15 @@ def test_a_setup_that_cannot_work_is_said_once_in_one_line(tmp_path, make_instal
 
 def test_an_unknown_confinement_level_is_one_line(public_install, user_project):
     prefix, home, project = user_project
-    done = run_cli(public_install, "batch", "solutions", cwd=project, prefix=prefix, home=home,
-                   env={"AUTOGRADER_CONFINEMENT": "docker"})
+    done = run_cli(
+        public_install,
+        "batch",
+        "solutions",
+        cwd=project,
+        prefix=prefix,
+        home=home,
+        env={"AUTOGRADER_CONFINEMENT": "docker"},
+    )
     assert done.returncode == 1 and done.stderr.strip().count("\n") == 0
     assert "AUTOGRADER_CONFINEMENT=docker is not a confinement level; use one of bubblewrap" in done.stderr
 
@@ -237,8 +279,11 @@ def attacked_project(project: Path, home: Path, port: int, network: bool) -> Pat
     secrets = [hidden_test, str(project / "solutions/arith/arith.py"), str(project / "reference.json")]
     (project / "reference.json").write_text('{"score": 14}')
     with (submission / "arith.py").open("a") as stream:  # this add replaces the right one
-        stream.write(ATTACK.format(
-            secrets=secrets, hidden_test=hidden_test, writable=[str(home), str(project)], network=network, port=port))
+        stream.write(
+            ATTACK.format(
+                secrets=secrets, hidden_test=hidden_test, writable=[str(home), str(project)], network=network, port=port
+            )
+        )
     return submission
 
 
@@ -255,15 +300,18 @@ def assert_nothing_reached(project: Path, home: Path, done: subprocess.Completed
 def gradescope_schema_valid(written: dict) -> None:
     import jsonschema
 
-    schema = json.loads((Path(autograder.__file__).parent / "grading" / "schema" / "gradescope-results.schema.json").read_text())
+    schema = json.loads(
+        (Path(autograder.__file__).parent / "grading" / "schema" / "gradescope-results.schema.json").read_text()
+    )
     jsonschema.validate(written, schema)
 
 
 def test_student_code_of_an_ordinary_users_grade_reaches_nothing(public_install, user_project, listener):
     prefix, home, project = user_project
     attacked_project(project, home, listener, network=True)
-    done = run_cli(public_install, "grade", "submission", "--results", "attacked.json", cwd=project, prefix=prefix,
-                   home=home)
+    done = run_cli(
+        public_install, "grade", "submission", "--results", "attacked.json", cwd=project, prefix=prefix, home=home
+    )
     assert_nothing_reached(project, home, done)
 
 
@@ -272,8 +320,17 @@ def test_the_attacks_reach_their_targets_where_nothing_confines_them(public_inst
     so the tests above would catch a confinement that lets an attack through."""
     prefix, home, project = user_project
     attacked_project(project, home, listener, network=True)
-    done = run_cli(public_install, "grade", "submission", "--results", "attacked.json", cwd=project, prefix=prefix,
-                   home=home, env={"AUTOGRADER_CONFINEMENT": "none"})
+    done = run_cli(
+        public_install,
+        "grade",
+        "submission",
+        "--results",
+        "attacked.json",
+        cwd=project,
+        prefix=prefix,
+        home=home,
+        env={"AUTOGRADER_CONFINEMENT": "none"},
+    )
     assert done.returncode == 0 and score_of(project / "attacked.json") == FULL
     assert (home / "planted-by-student").exists()
     (home / "planted-by-student").unlink()
@@ -288,8 +345,16 @@ def test_student_code_of_a_root_grade_reaches_nothing(public_install, tmp_path, 
     attacked_project(project, tmp_path, listener, network=level != "permissions")
     for secret in (project / "assignments", project / "solutions", project / "reference.json"):
         secret.chmod(0o700)
-    done = run_cli(public_install, "grade", "submission", "--results", "attacked.json", cwd=project,
-                   home=tmp_path, env={"AUTOGRADER_CONFINEMENT": level})
+    done = run_cli(
+        public_install,
+        "grade",
+        "submission",
+        "--results",
+        "attacked.json",
+        cwd=project,
+        home=tmp_path,
+        env={"AUTOGRADER_CONFINEMENT": level},
+    )
     assert_nothing_reached(project, tmp_path, done)
 
 
@@ -314,12 +379,23 @@ def test_graders_with_private_tmp_folders_side_by_side_each_get_full_marks(publi
         shutil.copytree(project / "solutions/arith", project / "class" / name)
     graders = []
     for index in range(3):
-        script = (f"mount -t tmpfs tmpfs /tmp && exec {public_install} -m autograder batch class "
-                  f"--out out{index} --jobs 2")
-        graders.append(subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "private", "sh", "-c", script], cwd=project,
-            env={"PATH": "/usr/bin:/bin", "HOME": str(open_folder), "AUTOGRADER_UID_RANGE": "2000000000-2000000007"},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        script = (
+            f"mount -t tmpfs tmpfs /tmp && exec {public_install} -m autograder batch class --out out{index} --jobs 2"
+        )
+        graders.append(
+            subprocess.Popen(
+                ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                cwd=project,
+                env={
+                    "PATH": "/usr/bin:/bin",
+                    "HOME": str(open_folder),
+                    "AUTOGRADER_UID_RANGE": "2000000000-2000000007",
+                },
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
     outputs = [grader.communicate(timeout=600)[0] for grader in graders]
     assert [grader.returncode for grader in graders] == [0, 0, 0], outputs
     for index in range(3):

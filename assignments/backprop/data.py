@@ -23,12 +23,36 @@ PAD = "<pad>"
 """The padding token; it has id 0 in every vocabulary and fills windows beyond a sentence's edges."""
 
 CITIES = (
-    "paris", "london", "tokyo", "berlin", "madrid", "rome", "cairo", "lima",
-    "sydney", "boston", "vienna", "dublin", "oslo", "chicago",
+    "paris",
+    "london",
+    "tokyo",
+    "berlin",
+    "madrid",
+    "rome",
+    "cairo",
+    "lima",
+    "sydney",
+    "boston",
+    "vienna",
+    "dublin",
+    "oslo",
+    "chicago",
 )
 COUNTRIES = (
-    "france", "japan", "spain", "italy", "egypt", "peru", "canada", "kenya",
-    "brazil", "india", "norway", "germany", "mexico", "china",
+    "france",
+    "japan",
+    "spain",
+    "italy",
+    "egypt",
+    "peru",
+    "canada",
+    "kenya",
+    "brazil",
+    "india",
+    "norway",
+    "germany",
+    "mexico",
+    "china",
 )
 LOCATIONS = frozenset(CITIES + COUNTRIES)
 """The words labelled 1 (location) wherever they occur."""

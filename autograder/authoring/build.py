@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.authoring import handout, verification
+from autograder.authoring.archive import Archive
 from autograder.grading import pipeline, stubs
 from autograder.integrations import gradescope
-from autograder.authoring.archive import Archive
 from autograder.suite.assignment import Assignment
 
 HANDOUT_ZIP = "student.zip"

@@ -31,8 +31,8 @@ from pathlib import Path, PurePosixPath
 import nbformat
 
 import autograder
-from autograder.grading import stubs
 from autograder.authoring.archive import Archive, folder_files
+from autograder.grading import stubs
 from autograder.suite.assignment import Assignment
 from autograder.suite.plugin import PUBLIC_FOLDER
 from autograder.suite.protocol import ManifestEntry

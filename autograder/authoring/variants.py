@@ -79,9 +79,7 @@ def apply(solution_source: str, variant: Variant, filename: str) -> str:
     """The solution module's source with the variant's functions in place of the originals and
     its imports added after the module's own imports."""
     try:
-        return source_edit.replace_definitions(
-            solution_source, filename, variant.functions, "".join(variant.imports)
-        )
+        return source_edit.replace_definitions(solution_source, filename, variant.functions, "".join(variant.imports))
     except source_edit.UnknownDefinitions as err:
         raise VariantError(f"variant {variant.id} replaces {', '.join(err.names)}, not defined in {filename}") from None
 

@@ -45,10 +45,10 @@ from pathlib import Path
 
 from autograder import __version__
 from autograder.classroom import gradebook, roster
-from autograder.grading import pipeline, intake, results
-from autograder.suite.assignment import Assignment
 from autograder.classroom.gradebook import GRADED, GRADER_ERROR, UNUSABLE, Record
+from autograder.grading import intake, pipeline, results
 from autograder.grading.intake import IntakeError, Submission
+from autograder.suite.assignment import Assignment
 
 UNHASHED_FOLDERS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 

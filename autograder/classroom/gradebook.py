@@ -310,6 +310,7 @@ def per_test_statistics(graded: list[dict]) -> list[dict]:
 def per_part_statistics(maxima: dict[str, float], graded: list[dict]) -> list[dict]:
     """Per part: its points and the mean earned over the graded submissions."""
     earned = [by_part(results, "score") for results in graded]
+
     def mean(part: str) -> float | None:
         return round(statistics.fmean(e.get(part, 0.0) for e in earned), 4) if earned else None
 
@@ -352,7 +353,11 @@ def read_similarity(out: Path, ids: set[str]) -> dict | None:
 
 
 def summary(
-    records: list[Record], results_by_id: dict[str, dict], about: dict, skipped: set[str], similarity: dict | None = None
+    records: list[Record],
+    results_by_id: dict[str, dict],
+    about: dict,
+    skipped: set[str],
+    similarity: dict | None = None,
 ) -> dict:
     """The content of ``summary.json`` (see the module doc); ``about`` gives its first keys
     (``assignment``, ``engine``, ``suite``, ``class``, ``shard``, ``runs``)."""

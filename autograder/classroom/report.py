@@ -31,11 +31,11 @@ from pathlib import Path
 
 from autograder import __version__
 from autograder.classroom import gradebook
+from autograder.classroom.gradebook import GRADED, GRADER_ERROR, UNUSABLE, GradebookError
 from autograder.grading import results
 from autograder.grading.atomic import write_atomically
 from autograder.suite.checks import diagnosis
 from autograder.suite.checks.messages import LIKELY_CAUSE
-from autograder.classroom.gradebook import GRADED, GRADER_ERROR, UNUSABLE, GradebookError
 
 PAGE = "report.html"
 CHART_FOLDER = "report"
@@ -237,9 +237,7 @@ def _drawn_charts(summary: dict, mistakes: list[Mistake]) -> dict[str, bytes]:
     try:
         from autograder.classroom import charts
     except ImportError as err:
-        raise ReportError(
-            f"the report needs matplotlib ({err}); install it with: pip install matplotlib"
-        ) from err
+        raise ReportError(f"the report needs matplotlib ({err}); install it with: pip install matplotlib") from err
     drawn = {}
     graded = [row for row in summary["submissions"] if row["status"] == GRADED]
     if graded:
@@ -414,13 +412,15 @@ def _status_cell(status: str) -> str:
 def _leaderboard_section(summary: dict, charts: dict[str, bytes]) -> str:
     boards = summary.get("leaderboard", [])
     if not boards:
-        return _section("Leaderboard", '<p class="note">The assignment has no leaderboard, or no submission measured one.</p>')
+        return _section(
+            "Leaderboard", '<p class="note">The assignment has no leaderboard, or no submission measured one.</p>'
+        )
     parts = []
     for number, board in enumerate(boards, start=1):
         better = "higher is better" if board["order"] == "desc" else "lower is better"
         spread = board["spread"]
         if spread is None:
-            parts.append(f"<h3>{escape(board['name'])}</h3><p class=\"note\">No numeric value measured ({better}).</p>")
+            parts.append(f'<h3>{escape(board["name"])}</h3><p class="note">No numeric value measured ({better}).</p>')
             continue
         figures = (
             f"{len(board['values'])} submissions ({better}): median {spread['median']:.4g}, mean {spread['mean']:.4g}, "
@@ -476,9 +476,12 @@ def _pair_block(pair: dict) -> str:
     rows = []
     for function in pair["functions"][:FUNCTIONS_SHOWN]:
         sides = [
-            f"<td><pre>{_highlighted(code, spans)}</pre></td>" for code, spans in zip(function["code"], function["spans"])
+            f"<td><pre>{_highlighted(code, spans)}</pre></td>"
+            for code, spans in zip(function["code"], function["spans"])
         ]
-        label = f"{function['unit']} ({function['similarity']:.0%}; lines {function['line'][0]} and {function['line'][1]})"
+        label = (
+            f"{function['unit']} ({function['similarity']:.0%}; lines {function['line'][0]} and {function['line'][1]})"
+        )
         rows.append([_cell(label), *sides])
     heading = f"<h3>{escape(pair['a'])} and {escape(pair['b'])}: {pair['similarity']:.0%}</h3>"
     return heading + _table(["function", pair["a"], pair["b"]], rows)

@@ -51,8 +51,8 @@ from copydetect import compare_files
 from copydetect.utils import filter_code, get_token_coverage, hashed_kgrams, winnow
 
 from autograder.classroom import gradebook
-from autograder.suite.assignment import Assignment, SimilaritySettings
 from autograder.classroom.gradebook import UNUSABLE, Record
+from autograder.suite.assignment import Assignment, SimilaritySettings
 
 MODULE_UNIT = "<module>"
 LANGUAGE = "python"
@@ -225,7 +225,9 @@ def tokenise_all(sources: list[dict[str, bytes]], jobs: int) -> list[tuple[list[
         return list(pool.map(tokenised, sources, chunksize=max(1, len(sources) // (4 * jobs))))
 
 
-def compare_pair(a: dict[str, Fingerprint], b: dict[str, Fingerprint], size: float) -> tuple[float, list[FunctionMatch]]:
+def compare_pair(
+    a: dict[str, Fingerprint], b: dict[str, Fingerprint], size: float
+) -> tuple[float, list[FunctionMatch]]:
     """The similarity of two submissions (units by name) whose sizes add up to ``size``, and
     their shared units, most matched first."""
     matches = []
@@ -258,8 +260,11 @@ def spans_of(slices: np.ndarray) -> list[tuple[int, int]]:
 
 def share_a_student(a: Iterable[tuple[str, str, str]], b: Iterable[tuple[str, str, str]]) -> bool:
     """Whether two lists of ``(name, sid, email)`` name a student in common (by any non-empty field)."""
+
     def keys(people):
-        return {(kind, value.strip().lower()) for person in people for kind, value in zip("nse", person) if value.strip()}
+        return {
+            (kind, value.strip().lower()) for person in people for kind, value in zip("nse", person) if value.strip()
+        }
 
     return bool(keys(a) & keys(b))
 
@@ -374,7 +379,9 @@ def compare_output(out: Path, records: list[Record], assignment: Assignment, job
     for record in records:
         files = gradebook.read_files(out, record.id)
         if record.status == UNUSABLE or files is None:
-            skipped[record.id] = record.reason or "its files are not in the batch output (grade it again with autograder batch)"
+            skipped[record.id] = (
+                record.reason or "its files are not in the batch output (grade it again with autograder batch)"
+            )
         else:
             submissions[record.id] = files
     template = {name: (assignment.template / name).read_bytes() for name in assignment.files

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.grading import intake, results
+from autograder.grading.intake import Submission
 from autograder.sandbox import isolation
+from autograder.sandbox.uids import UidLease, kill_all, prepare_scratch
 from autograder.suite import protocol
 from autograder.suite.assignment import Assignment
 from autograder.suite.errors import SandboxError
-from autograder.grading.intake import Submission
-from autograder.sandbox.uids import UidLease, kill_all, prepare_scratch
 
 RUNNER_CONFIG = Path(__file__).parent / "test_runner.ini"
 UNUSED_PYTEST_PLUGINS = (
@@ -168,9 +168,7 @@ def submission_summary(submission: Submission, seed: int) -> list[str]:
     if submission.ignored:
         shown = submission.ignored[:MAX_IGNORED_SHOWN]
         more = len(submission.ignored) - len(shown)
-        lines.append(
-            "Ignored: " + "; ".join(f"`{note}`" for note in shown) + (f"; and {more} more." if more else ".")
-        )
+        lines.append("Ignored: " + "; ".join(f"`{note}`" for note in shown) + (f"; and {more} more." if more else "."))
     return lines
 
 

@@ -142,9 +142,7 @@ def template_differences(solution_dir: Path, template_dir: Path) -> list[str]:
         else:
             line = _first_different_line(expected[name], present[name].read_bytes())
             if line is not None:
-                differences.append(
-                    f"{name}: differs from the stub of {solution_dir / name} from line {line} on"
-                )
+                differences.append(f"{name}: differs from the stub of {solution_dir / name} from line {line} on")
     return differences
 
 
@@ -230,8 +228,7 @@ def _pair_markers(markers: list[tuple[int, str, str]], filename: str) -> tuple[_
                 raise MarkerError(
                     filename,
                     line,
-                    f"BEGIN SOLUTION inside the region opened at line {opened[0]} "
-                    "(regions cannot be nested)",
+                    f"BEGIN SOLUTION inside the region opened at line {opened[0]} (regions cannot be nested)",
                 )
             opened = (line, indent)
         elif opened is None:
@@ -250,9 +247,7 @@ def _pair_markers(markers: list[tuple[int, str, str]], filename: str) -> tuple[_
     return tuple(regions)
 
 
-def _replace_regions(
-    source_lines: tuple[str, ...], regions: tuple[_Region, ...], messages: list[str]
-) -> _Stub:
+def _replace_regions(source_lines: tuple[str, ...], regions: tuple[_Region, ...], messages: list[str]) -> _Stub:
     """The source with region ``i`` replaced by a line raising ``NotImplementedError(messages[i])``."""
     lines: list[str] = []
     origin: list[int] = []

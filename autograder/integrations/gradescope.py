@@ -36,8 +36,8 @@ from rich.console import Console
 
 import autograder
 from autograder import console
-from autograder.grading import pipeline, results
 from autograder.authoring.archive import Archive
+from autograder.grading import pipeline, results
 from autograder.suite.assignment import Assignment, load, tomllib
 
 ROOT_ENV = "AUTOGRADER_ROOT"

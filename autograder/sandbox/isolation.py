@@ -87,8 +87,10 @@ def available() -> Confinement:
             raise SandboxError(f"{OVERRIDE_VARIABLE}={wanted} is not a confinement level; use one of {names}") from None
         needs_root = level in (Confinement.NAMESPACES, Confinement.PERMISSIONS)
         if (needs_root and not root) or not works(level):
-            raise SandboxError(f"{OVERRIDE_VARIABLE}={wanted}: that confinement does not work on this machine"
-                               + (" without root" if needs_root and not root else ""))
+            raise SandboxError(
+                f"{OVERRIDE_VARIABLE}={wanted}: that confinement does not work on this machine"
+                + (" without root" if needs_root and not root else "")
+            )
         return level
     for level in Confinement:
         if (root or level in (Confinement.BUBBLEWRAP, Confinement.NONE)) and works(level):
@@ -108,7 +110,14 @@ def works(level: Confinement) -> bool:
 # ---------------------------------------------------------------- bubblewrap
 
 
-_BASE_OPTIONS = ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session")
+_BASE_OPTIONS = (
+    "--unshare-pid",
+    "--unshare-net",
+    "--unshare-ipc",
+    "--unshare-uts",
+    "--die-with-parent",
+    "--new-session",
+)
 _CONCEALED_FOLDERS = (Path("/tmp"), Path("/var/tmp"), Path("/run"), Path("/home"), Path("/root"))
 """Folders whose content the worker never sees (each an empty tmpfs), besides the grader's home
 and the project."""
@@ -120,8 +129,20 @@ def bubblewrap() -> str | None:
     found = shutil.which("bwrap")
     if found is None:
         return None
-    probe = [found, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", *_user_namespace(), *_BASE_OPTIONS,
-             "--", "/bin/true"]
+    probe = [
+        found,
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        *_user_namespace(),
+        *_BASE_OPTIONS,
+        "--",
+        "/bin/true",
+    ]
     try:
         done = subprocess.run(probe, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
@@ -134,8 +155,9 @@ def _user_namespace() -> tuple[str, ...]:
     return () if os.geteuid() == 0 else ("--unshare-user", "--disable-userns")
 
 
-def bubblewrap_command(scratch: Path, secrets: list[Path], concealed: list[Path], needed: list[Path],
-                       tmp_mb: int) -> list[str]:
+def bubblewrap_command(
+    scratch: Path, secrets: list[Path], concealed: list[Path], needed: list[Path], tmp_mb: int
+) -> list[str]:
     """The ``bwrap`` command (up to ``--``) that confines a worker: ``scratch`` writable, each of
     ``secrets`` (existing files and folders) empty, the ``concealed`` folders (e.g. the project)
     empty but for the ``needed`` folders inside them (the Python environment, the engine), and a
@@ -147,7 +169,9 @@ def bubblewrap_command(scratch: Path, secrets: list[Path], concealed: list[Path]
     home = Path(os.path.realpath(os.path.expanduser("~")))
     secret_folders = [path for path in secrets if path.is_dir()]
     inside_needed = [path for path in secret_folders if any(n in path.parents for n in needed)]
-    covered = _outermost([*_CONCEALED_FOLDERS, home, *concealed, *(p for p in secret_folders if p not in inside_needed)])
+    covered = _outermost(
+        [*_CONCEALED_FOLDERS, home, *concealed, *(p for p in secret_folders if p not in inside_needed)]
+    )
     options = [bubblewrap() or "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     read_only = []
     for folder in covered:

@@ -41,8 +41,9 @@ def _task_table() -> list[tuple[int, int, str, int]]:
         try:
             with open(f"/proc/{entry}/status") as status:
                 fields = dict(line.split(":", 1) for line in status if ":" in line)
-            table.append((int(entry), int(fields["Uid"].split()[0]), fields["State"].split()[0],
-                          int(fields["Threads"])))
+            table.append(
+                (int(entry), int(fields["Uid"].split()[0]), fields["State"].split()[0], int(fields["Threads"]))
+            )
         except (OSError, KeyError, ValueError, IndexError):  # gone meanwhile
             continue
     return table
@@ -116,7 +117,9 @@ def candidate_uids() -> range:
         try:
             first, last = (int(part) for part in os.environ[RANGE_VARIABLE].split("-"))
         except ValueError:
-            raise SandboxError(f"{RANGE_VARIABLE}={os.environ[RANGE_VARIABLE]} is not FIRST-LAST, e.g. 70000-70999") from None
+            raise SandboxError(
+                f"{RANGE_VARIABLE}={os.environ[RANGE_VARIABLE]} is not FIRST-LAST, e.g. 70000-70999"
+            ) from None
         if not 0 < first <= last < 2**32 - 1:
             raise SandboxError(f"{RANGE_VARIABLE}={os.environ[RANGE_VARIABLE]} is not a range of unprivileged uids")
         return range(first, last + 1)
@@ -163,8 +166,10 @@ class UidLease:
                     continue
                 if self._claim(uid):
                     return uid
-        raise SandboxError(f"no free uid between {uids.start} and {uids.stop - 1} "
-                           f"(tried {min(ATTEMPTS, len(uids))}); are that many graders running?")
+        raise SandboxError(
+            f"no free uid between {uids.start} and {uids.stop - 1} "
+            f"(tried {min(ATTEMPTS, len(uids))}); are that many graders running?"
+        )
 
     def _claim(self, uid: int) -> bool:
         fd = os.open(self.lock_folder / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
@@ -177,8 +182,15 @@ class UidLease:
             os.close(fd)
             return False
         try:
-            holder = subprocess.Popen(["sleep", "infinity"], cwd="/", stdin=subprocess.DEVNULL,
-                                      user=uid, group=uid, extra_groups=[], start_new_session=True)
+            holder = subprocess.Popen(
+                ["sleep", "infinity"],
+                cwd="/",
+                stdin=subprocess.DEVNULL,
+                user=uid,
+                group=uid,
+                extra_groups=[],
+                start_new_session=True,
+            )
         except OSError as err:
             os.close(fd)
             raise SandboxError(f"cannot start a process as the sandbox uid {uid}: {err}") from None
@@ -197,8 +209,10 @@ class UidLease:
             pass
         info = os.lstat(self.lock_folder)
         if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
-            raise SandboxError(f"{self.lock_folder} must be a folder owned by root and writable only by it; "
-                               f"remove it (rm -r {self.lock_folder}) and grade again")
+            raise SandboxError(
+                f"{self.lock_folder} must be a folder owned by root and writable only by it; "
+                f"remove it (rm -r {self.lock_folder}) and grade again"
+            )
 
     def __exit__(self, *exc_info: object) -> None:
         if self.uid is not None:

@@ -98,7 +98,7 @@ class OutputBuffer:
             return
         self._cut += total - self.tail_limit
         kept_old = max(self.tail_limit - len(data), 0)
-        self._tail = self._tail[len(self._tail) - kept_old:] + data[max(len(data) - self.tail_limit, 0):]
+        self._tail = self._tail[len(self._tail) - kept_old :] + data[max(len(data) - self.tail_limit, 0) :]
 
     def take(self) -> str:
         """The text kept since the last ``take``, with a marker where output was cut."""
@@ -113,10 +113,16 @@ class OutputBuffer:
 
 _PROBE_ISOLATION_FAILED = 1
 _PROBE_PROBLEMS = (
-    (2, "cannot run the Python interpreter {path}; install bubblewrap (which shows it to the sandbox), "
-        "or use a Python that every user may reach (not one under /root), e.g. /usr/bin/python3 -m venv /opt/venv"),
-    (8, "cannot use the scratch folder {path}; call prepare_scratch(folder, uid) and keep the folder "
-        "where others may enter its parents (chmod o+x)"),
+    (
+        2,
+        "cannot run the Python interpreter {path}; install bubblewrap (which shows it to the sandbox), "
+        "or use a Python that every user may reach (not one under /root), e.g. /usr/bin/python3 -m venv /opt/venv",
+    ),
+    (
+        8,
+        "cannot use the scratch folder {path}; call prepare_scratch(folder, uid) and keep the folder "
+        "where others may enter its parents (chmod o+x)",
+    ),
     (64, "cannot be switched to (setresuid failed)"),
 )
 
@@ -153,7 +159,8 @@ def _probe(uid: int, hidden: tuple[list[bytes], list[bytes]] | None, scratch: Pa
     failed_paths = {bit: path for bit, path, _ in reversed(checks) if code & bit}
     problems = [
         f"the sandbox user {uid} " + text.format(path=failed_paths.get(bit, ""))
-        for bit, text in _PROBE_PROBLEMS if code & bit
+        for bit, text in _PROBE_PROBLEMS
+        if code & bit
     ]
     return not code & _PROBE_ISOLATION_FAILED, problems
 
@@ -163,8 +170,9 @@ class _ChildSetup:
     hides paths (the ``namespaces`` level), sets the resource limits and drops to the dedicated
     uid (but for bubblewrap, which needs root to set up the namespaces; the worker drops then)."""
 
-    def __init__(self, limits: list[tuple[int, tuple[int, int]]], uid: int | None,
-                 hidden: tuple[list[bytes], list[bytes]] | None) -> None:
+    def __init__(
+        self, limits: list[tuple[int, tuple[int, int]]], uid: int | None, hidden: tuple[list[bytes], list[bytes]] | None
+    ) -> None:
         self.limits = limits
         self.uid = uid
         self.hidden = hidden
@@ -216,9 +224,14 @@ def _environment(scratch: Path) -> dict[str, str]:
     matter for the interpreters the student's code may start. The worker turns off bytecode
     writing itself.)"""
     env = {
-        "PATH": "/usr/bin:/bin", "HOME": str(scratch), "LANG": "C.UTF-8",
-        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
-        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(scratch),
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
     }
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if name in os.environ:
@@ -249,8 +262,16 @@ class _TimedOut(Exception):
 class _Process:
     """One running worker process and the grader's ends of its pipes."""
 
-    def __init__(self, popen: subprocess.Popen, request_fd: int, reply_fd: int, capture_fd: int,
-                 output: OutputBuffer, uid: int | None, wrapped: bool) -> None:
+    def __init__(
+        self,
+        popen: subprocess.Popen,
+        request_fd: int,
+        reply_fd: int,
+        capture_fd: int,
+        output: OutputBuffer,
+        uid: int | None,
+        wrapped: bool,
+    ) -> None:
         self.popen = popen
         self.request_fd, self.reply_fd, self.capture_fd = request_fd, reply_fd, capture_fd
         self.output = output
@@ -374,8 +395,9 @@ class Worker:
         if config.uid is not None and self.confinement is Confinement.NONE:
             raise SandboxError("a dedicated uid needs a confinement other than none")
         if config.hidden_paths and config.uid is None and self.confinement is not Confinement.BUBBLEWRAP:
-            raise SandboxError("hidden_paths can only be hidden by bubblewrap or from a dedicated uid; "
-                               "set SandboxConfig.uid")
+            raise SandboxError(
+                "hidden_paths can only be hidden by bubblewrap or from a dedicated uid; set SandboxConfig.uid"
+            )
         self.config = config
         self.generation = 0
         """Number of worker processes started so far; handles carry the one that made them."""
@@ -425,15 +447,30 @@ class Worker:
             self._process.drain()
         return self._output.take()
 
-    def call(self, module: str, function: str, args: tuple = (), kwargs: dict | None = None, *,
-             timeout: float | None = None, return_args: bool = False) -> CallResult:
+    def call(
+        self,
+        module: str,
+        function: str,
+        args: tuple = (),
+        kwargs: dict | None = None,
+        *,
+        timeout: float | None = None,
+        return_args: bool = False,
+    ) -> CallResult:
         """Calls ``module.function(*args, **kwargs)`` in the worker. Arguments must be plain data
         (see ``autograder.suite.codec``), function proxies or handles. Raises ``StudentError`` when the
         call gives no value."""
         return self.call_many(module, function, [(args, kwargs or {})], timeout=timeout, return_args=return_args)[0]
 
-    def call_many(self, module: str, function: str, calls: Sequence[tuple[tuple, dict]], *,
-                  timeout: float | None = None, return_args: bool = False) -> list[CallResult]:
+    def call_many(
+        self,
+        module: str,
+        function: str,
+        calls: Sequence[tuple[tuple, dict]],
+        *,
+        timeout: float | None = None,
+        return_args: bool = False,
+    ) -> list[CallResult]:
         """Calls ``module.function(*args, **kwargs)`` for each ``(args, kwargs)`` of ``calls``, in
         order, with one request to the worker (which replies to each call as it returns): the
         results of many calls for the cost of one round trip. Each call has the whole ``timeout``
@@ -449,12 +486,24 @@ class Worker:
         timeout = self.config.limits.call_timeout_seconds if timeout is None else timeout
         return self._request(module, function, calls, timeout, return_args, self._handles.take_released())
 
-    def _request(self, module: str, function: str, calls: list[tuple[tuple, dict]], timeout: float,
-                 return_args: bool, release: list[int]) -> list[CallResult]:
+    def _request(
+        self,
+        module: str,
+        function: str,
+        calls: list[tuple[tuple, dict]],
+        timeout: float,
+        return_args: bool,
+        release: list[int],
+    ) -> list[CallResult]:
         """``call_many`` with one request, or with two halves when the request would be larger
         than a message may be (a single call that large raises ``CodecError``, a grader error)."""
-        request = {"module": module, "function": function, "calls": calls, "return_args": return_args,
-                   "release": release}
+        request = {
+            "module": module,
+            "function": function,
+            "calls": calls,
+            "return_args": return_args,
+            "release": release,
+        }
         try:
             buffers = encode(request, max_bytes=self.config.max_reply_bytes)
         except CodecError:
@@ -478,16 +527,18 @@ class Worker:
                 results.append(result)
         except _TimedOut:
             self.close()
-            raise StudentError(f"{where} did not return within {timeout:g} s; is there an infinite loop?",
-                               kind="timeout") from None
+            raise StudentError(
+                f"{where} did not return within {timeout:g} s; is there an infinite loop?", kind="timeout"
+            ) from None
         except _Stopped:
             status = process.exit_status()
             self.close()
             raise StudentError(self._crash_message(status, where), kind="crash") from None
         except CodecError as err:
             self.close()
-            raise StudentError(f"{where} sent back a malformed reply ({err}); the worker process was restarted",
-                               kind="bad-reply") from None
+            raise StudentError(
+                f"{where} sent back a malformed reply ({err}); the worker process was restarted", kind="bad-reply"
+            ) from None
         finally:
             if not process.killed:
                 process.drain()
@@ -495,11 +546,15 @@ class Worker:
 
     def _crash_message(self, status: int | None, where: str) -> str:
         if status is None:
-            return (f"the worker process closed its connection to the grader while running {where} "
-                    "(does your code close file descriptors?)")
+            return (
+                f"the worker process closed its connection to the grader while running {where} "
+                "(does your code close file descriptors?)"
+            )
         if status >= 0:
-            return (f"the worker process exited with code {status} while running {where} "
-                    "(does your code call sys.exit, os._exit or exit?)")
+            return (
+                f"the worker process exited with code {status} while running {where} "
+                "(does your code call sys.exit, os._exit or exit?)"
+            )
         number = -status
         try:
             name = signal.Signals(number).name
@@ -533,18 +588,26 @@ class Worker:
                 if note == {"status": "preloaded"}:
                     self._preloaded = True
                     return
-                if type(note) is not dict or set(note) != {"status", "module"} or note["status"] != "importing" \
-                        or note["module"] not in self._preloads():
+                if (
+                    type(note) is not dict
+                    or set(note) != {"status", "module"}
+                    or note["status"] != "importing"
+                    or note["module"] not in self._preloads()
+                ):
                     raise CodecError("an unexpected message while the student's modules were imported")
                 importing = note["module"]
         except (_Stopped, _TimedOut, CodecError) as err:
             status = process.exit_status() if isinstance(err, _Stopped) else None
             self.close()
             if importing is None:
-                raise SandboxError(f"the worker process stopped before importing the student's modules: {err}") from None
+                raise SandboxError(
+                    f"the worker process stopped before importing the student's modules: {err}"
+                ) from None
             if isinstance(err, _TimedOut):
-                message = (f"importing {importing}.py did not finish within {limits.call_timeout_seconds:g} s; is "
-                           f"there an infinite loop at the top level of {importing}.py?")
+                message = (
+                    f"importing {importing}.py did not finish within {limits.call_timeout_seconds:g} s; is "
+                    f"there an infinite loop at the top level of {importing}.py?"
+                )
             elif isinstance(err, CodecError):
                 message = f"importing {importing}.py wrote into the grader's channel ({err})"
             else:
@@ -573,19 +636,27 @@ class Worker:
         for path in hidden:
             for what, needed_path in [("the scratch folder", scratch), *needed]:
                 if needed_path == path or path in needed_path.parents:
-                    raise SandboxError(f"the hidden path {path} holds {what} ({needed_path}), which the "
-                                       "worker needs; hide narrower paths")
+                    raise SandboxError(
+                        f"the hidden path {path} holds {what} ({needed_path}), which the "
+                        "worker needs; hide narrower paths"
+                    )
         if self.confinement is Confinement.BUBBLEWRAP:
             if uid is not None and scratch.exists() and scratch.stat().st_uid != uid:
-                raise SandboxError(f"the sandbox user {uid} does not own the scratch folder {scratch}; call "
-                                   "prepare_scratch(folder, uid)")
+                raise SandboxError(
+                    f"the sandbox user {uid} does not own the scratch folder {scratch}; call "
+                    "prepare_scratch(folder, uid)"
+                )
             concealed = [Path(os.path.realpath(path)) for path in self.config.concealed_paths]
             self._wrapper = isolation.bubblewrap_command(
-                scratch, hidden, concealed, [path for _, path in needed], tmp_mb=self.config.limits.file_size_mb)
+                scratch, hidden, concealed, [path for _, path in needed], tmp_mb=self.config.limits.file_size_mb
+            )
             return
         if uid is None:
             return
-        plan = ([bytes(path) for path in hidden if path.is_dir()], [bytes(path) for path in hidden if not path.is_dir()])
+        plan = (
+            [bytes(path) for path in hidden if path.is_dir()],
+            [bytes(path) for path in hidden if not path.is_dir()],
+        )
         namespaces = self.confinement is Confinement.NAMESPACES
         isolated, problems = _probe(uid, plan if namespaces else None, scratch)
         if problems:
@@ -616,17 +687,38 @@ class Worker:
                 pass
         wrapped = self._wrapper is not None
         drop = ["--drop-to", str(config.uid)] if wrapped and config.uid is not None else []
-        argv = [*(self._wrapper or ()), sys.executable, "-I", "-m", "autograder.suite.runtime",
-                "--request-fd", str(request_read), "--reply-fd", str(reply_write),
-                "--generation", str(generation), "--max-bytes", str(config.max_reply_bytes), *drop,
-                "--preload", *self._preloads()]
+        argv = [
+            *(self._wrapper or ()),
+            sys.executable,
+            "-I",
+            "-m",
+            "autograder.suite.runtime",
+            "--request-fd",
+            str(request_read),
+            "--reply-fd",
+            str(reply_write),
+            "--generation",
+            str(generation),
+            "--max-bytes",
+            str(config.max_reply_bytes),
+            *drop,
+            "--preload",
+            *self._preloads(),
+        ]
         try:
             popen = subprocess.Popen(
-                argv, cwd=config.scratch, env=_environment(config.scratch), stdin=subprocess.DEVNULL,
-                stdout=capture_write, stderr=capture_write, pass_fds=(request_read, reply_write),
-                close_fds=True, start_new_session=True,
-                preexec_fn=_ChildSetup(_resource_limits(config.limits, config.uid, wrapped),
-                                       None if wrapped else config.uid, self._hidden),
+                argv,
+                cwd=config.scratch,
+                env=_environment(config.scratch),
+                stdin=subprocess.DEVNULL,
+                stdout=capture_write,
+                stderr=capture_write,
+                pass_fds=(request_read, reply_write),
+                close_fds=True,
+                start_new_session=True,
+                preexec_fn=_ChildSetup(
+                    _resource_limits(config.limits, config.uid, wrapped), None if wrapped else config.uid, self._hidden
+                ),
             )
         except (OSError, subprocess.SubprocessError) as err:
             for fd in (request_read, request_write, reply_read, reply_write, capture_write):
@@ -659,7 +751,9 @@ class Worker:
             else:
                 reason = f"exit status {status}" + (f", {err}" if str(err) else "")
             said = [line.strip() for line in self._output.take()[-2000:].splitlines() if line.strip()]
-            raise SandboxError(f"the worker process did not start ({reason})" + (f": {said[-1]}" if said else "")) from None
+            raise SandboxError(
+                f"the worker process did not start ({reason})" + (f": {said[-1]}" if said else "")
+            ) from None
         self._ready = True
 
 
@@ -689,18 +783,33 @@ def _call_result(reply: Any, seconds: float) -> CallResult | Failure:
     replaced = reply["replaced"]
     if replaced is not None and not (type(replaced) is list and all(well_formed_replacement(r) for r in replaced)):
         raise CodecError("the report of replaced items is malformed")
-    return CallResult(reply["value"], caught[:100], reply["args_after"], reply["kwargs_after"], seconds,
-                      aliases[:MAX_REPORTED] if aliases is not None else None,
-                      replaced[:MAX_REPORTED] if replaced is not None else None)
+    return CallResult(
+        reply["value"],
+        caught[:100],
+        reply["args_after"],
+        reply["kwargs_after"],
+        seconds,
+        aliases[:MAX_REPORTED] if aliases is not None else None,
+        replaced[:MAX_REPORTED] if replaced is not None else None,
+    )
 
 
 def well_formed_replacement(replacement: Any) -> bool:
     """One entry of ``CallResult.replaced``: ``[argument position or keyword, path]``."""
-    return (type(replacement) is list and len(replacement) == 2 and type(replacement[0]) in (int, str)
-            and type(replacement[1]) is str)
+    return (
+        type(replacement) is list
+        and len(replacement) == 2
+        and type(replacement[0]) in (int, str)
+        and type(replacement[1]) is str
+    )
 
 
 def well_formed_alias(alias: Any) -> bool:
     """One entry of ``CallResult.aliases``: ``[result path, argument position or keyword, path]``."""
-    return (type(alias) is list and len(alias) == 3 and type(alias[0]) is str and type(alias[2]) is str
-            and type(alias[1]) in (int, str))
+    return (
+        type(alias) is list
+        and len(alias) == 3
+        and type(alias[0]) is str
+        and type(alias[2]) is str
+        and type(alias[1]) in (int, str)
+    )

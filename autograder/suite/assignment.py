@@ -134,9 +134,7 @@ def find_project(start: Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "assignments").is_dir():
             return folder
-    raise AssignmentError(
-        f"no assignments/ folder in {here} or above; run from a project folder or set {PROJECT_ENV}"
-    )
+    raise AssignmentError(f"no assignments/ folder in {here} or above; run from a project folder or set {PROJECT_ENV}")
 
 
 def list_assignments(root: Path) -> list[str]:
@@ -156,9 +154,7 @@ def load(name: str | None = None, root: Path | None = None) -> Assignment:
             )
         name = names[0]
     if name not in names:
-        raise AssignmentError(
-            f"unknown assignment {name!r}; this project has {', '.join(names) or 'none'}"
-        )
+        raise AssignmentError(f"unknown assignment {name!r}; this project has {', '.join(names) or 'none'}")
     path = root / "assignments" / name / "assignment.toml"
     try:
         raw = tomllib.loads(path.read_text())

@@ -45,8 +45,20 @@ MAX_DEPTH = 100
 DTYPES = {
     name: np.dtype(name)
     for name in (
-        "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-        "float16", "float32", "float64", "complex64", "complex128",
+        "bool",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float16",
+        "float32",
+        "float64",
+        "complex64",
+        "complex128",
     )
 }
 """The numeric dtypes that cross as arrays and scalars, by name (native byte order only)."""
@@ -112,8 +124,15 @@ def plain_kind(value: Any) -> str | None:
 
 
 _EXACT_KINDS = {
-    type(None): "none", bool: "bool", int: "int", float: "float", str: "str",
-    list: "list", tuple: "tuple", FunctionRef: "function", Handle: "handle",
+    type(None): "none",
+    bool: "bool",
+    int: "int",
+    float: "float",
+    str: "str",
+    list: "list",
+    tuple: "tuple",
+    FunctionRef: "function",
+    Handle: "handle",
 }
 
 
@@ -201,8 +220,9 @@ class _Encoder:
         return self.node(_replacement(value, self.fallback), depth)
 
 
-def encode(value: Any, *, fallback: Fallback = reference_or_reject,
-           max_bytes: int = DEFAULT_MAX_BYTES) -> list[memoryview]:
+def encode(
+    value: Any, *, fallback: Fallback = reference_or_reject, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[memoryview]:
     """The message carrying ``value``, as a list of buffers to write in order (arrays are not
     copied). Raises ``CodecError`` when the message would exceed ``max_bytes`` or nest too
     deeply; whatever ``fallback`` raises for values that are not plain propagates."""
@@ -233,9 +253,13 @@ def _megabytes(size: int) -> str:
 class _Decoder:
     """Checks and rebuilds one message's value tree."""
 
-    def __init__(self, payload: memoryview, max_bytes: int,
-                 resolve_handle: Callable[[Handle], Any] | None,
-                 resolve_function: Callable[[FunctionRef], Any] | None) -> None:
+    def __init__(
+        self,
+        payload: memoryview,
+        max_bytes: int,
+        resolve_handle: Callable[[Handle], Any] | None,
+        resolve_function: Callable[[FunctionRef], Any] | None,
+    ) -> None:
         self.payload = payload
         self.max_bytes = max_bytes
         self.position = 0
@@ -273,7 +297,7 @@ class _Decoder:
             return [self.node(item, depth + 1) for item in node]
         if kind is not dict or len(node) != 1:
             raise CodecError(f"unexpected node {_preview(node)}")
-        (tag, body), = node.items()
+        ((tag, body),) = node.items()
         if tag == "t" and type(body) is list:
             return tuple(self.node(item, depth + 1) for item in body)
         if tag == "d" and type(body) is dict:
@@ -293,8 +317,10 @@ class _Decoder:
 
 def is_row(value: Any, types: tuple[type, ...]) -> bool:
     """Whether ``value`` is a list of exactly ``types`` (exact types, in order)."""
-    return type(value) is list and len(value) == len(types) and all(
-        type(item) is kind for item, kind in zip(value, types, strict=True)
+    return (
+        type(value) is list
+        and len(value) == len(types)
+        and all(type(item) is kind for item, kind in zip(value, types, strict=True))
     )
 
 
@@ -312,27 +338,32 @@ def _preview(node: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def decode(message: bytes | bytearray | memoryview, *, max_bytes: int = DEFAULT_MAX_BYTES,
-           resolve_handle: Callable[[Handle], Any] | None = None,
-           resolve_function: Callable[[FunctionRef], Any] | None = None) -> Any:
+def decode(
+    message: bytes | bytearray | memoryview,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    resolve_handle: Callable[[Handle], Any] | None = None,
+    resolve_function: Callable[[FunctionRef], Any] | None = None,
+) -> Any:
     """The value carried by one whole message (prefix included).
 
     ``resolve_handle`` and ``resolve_function``, when given, replace each ``Handle`` and
     ``FunctionRef`` by what they return (exceptions they raise propagate); otherwise those come
     back as they are. Raises ``CodecError`` for anything malformed or larger than ``max_bytes``."""
     view = memoryview(message).cast("B")
-    header_size, payload_size = _frame_sizes(view[:_PREFIX.size], max_bytes)
+    header_size, payload_size = _frame_sizes(view[: _PREFIX.size], max_bytes)
     if len(view) != _PREFIX.size + header_size + payload_size:
-        raise CodecError(f"the message has {len(view)} bytes, its prefix announces "
-                         f"{_PREFIX.size + header_size + payload_size}")
-    header = view[_PREFIX.size:_PREFIX.size + header_size]
+        raise CodecError(
+            f"the message has {len(view)} bytes, its prefix announces {_PREFIX.size + header_size + payload_size}"
+        )
+    header = view[_PREFIX.size : _PREFIX.size + header_size]
     try:
         tree = json.loads(bytes(header).decode())
     except (UnicodeDecodeError, ValueError, RecursionError) as err:
         if isinstance(err, CodecError):
             raise
         raise CodecError(f"the message header is not valid JSON: {err}") from None
-    decoder = _Decoder(view[_PREFIX.size + header_size:], max_bytes, resolve_handle, resolve_function)
+    decoder = _Decoder(view[_PREFIX.size + header_size :], max_bytes, resolve_handle, resolve_function)
     try:
         value = decoder.node(tree, 0)
     except RecursionError:
@@ -368,7 +399,7 @@ class MessageReader:
         else ``None``. Raises ``EOFError`` at end of file and ``CodecError`` for a message that is
         too large."""
         try:
-            count = os.readv(self.fd, [memoryview(self._buffer)[self._filled:]])
+            count = os.readv(self.fd, [memoryview(self._buffer)[self._filled :]])
         except BlockingIOError:
             return None
         if count == 0:
@@ -378,7 +409,7 @@ class MessageReader:
             header_size, payload_size = _frame_sizes(memoryview(self._buffer), self.max_bytes)
             if header_size + payload_size:
                 whole = bytearray(_PREFIX.size + header_size + payload_size)
-                whole[:_PREFIX.size] = self._buffer
+                whole[: _PREFIX.size] = self._buffer
                 self._buffer = whole
                 return self.read()
         if self._filled < len(self._buffer):
@@ -414,8 +445,14 @@ def write_message(fd: int, buffers: list[memoryview]) -> None:
         buffers = write_some(fd, buffers)
 
 
-def convert(value: Any, *, fallback: Fallback, resolve_handle: Callable[[Handle], Any] | None = None,
-            resolve_function: Callable[[FunctionRef], Any] | None = None, depth: int = 0) -> Any:
+def convert(
+    value: Any,
+    *,
+    fallback: Fallback,
+    resolve_handle: Callable[[Handle], Any] | None = None,
+    resolve_function: Callable[[FunctionRef], Any] | None = None,
+    depth: int = 0,
+) -> Any:
     """``value`` as it would look after crossing, without copying: parts that are not plain are
     replaced by what ``fallback`` returns, then handles and function references are resolved like
     ``decode`` does. Containers are rebuilt only where something was replaced, so unchanged
@@ -432,8 +469,12 @@ def convert(value: Any, *, fallback: Fallback, resolve_handle: Callable[[Handle]
         return resolve_function(value) if resolve_function else value
     if kind not in ("list", "tuple", "dict"):
         return value
-    options = {"fallback": fallback, "resolve_handle": resolve_handle,
-               "resolve_function": resolve_function, "depth": depth + 1}
+    options = {
+        "fallback": fallback,
+        "resolve_handle": resolve_handle,
+        "resolve_function": resolve_function,
+        "depth": depth + 1,
+    }
     items = value.values() if kind == "dict" else value
     converted = [convert(item, **options) for item in items]
     if all(new is old for new, old in zip(converted, items, strict=True)):

@@ -81,9 +81,7 @@ def visibility_of(item: pytest.Item, hidden_default: str) -> str:
     if marker is not None:
         value = marker.args[0] if marker.args else None
         if value not in assignments.VISIBILITIES:
-            raise pytest.UsageError(
-                f"{item.nodeid}: visibility must be one of {', '.join(assignments.VISIBILITIES)}"
-            )
+            raise pytest.UsageError(f"{item.nodeid}: visibility must be one of {', '.join(assignments.VISIBILITIES)}")
         return value
     return "visible" if PUBLIC_FOLDER in item.path.parts else hidden_default
 
@@ -258,12 +256,12 @@ def leaderboard(request: pytest.FixtureRequest) -> LeaderboardValue:
     return value
 
 
-def leaderboard_entry(item: pytest.Item, run: GradingRun) -> dict | None:
+def leaderboard_entry(item: pytest.Item, assignment: assignments.Assignment) -> dict | None:
     """The Gradescope leaderboard entry ``{name, value, order}`` the test measured, if any."""
     measured = item.stash.get(LEADERBOARD_KEY, None)
     if measured is None or measured.value is None:
         return None
-    entry = next(entry for entry in run.assignment.leaderboard if entry.test == item.nodeid)
+    entry = next(entry for entry in assignment.leaderboard if entry.test == item.nodeid)
     return {"name": entry.name, "value": measured.value, "order": entry.order}
 
 
@@ -361,7 +359,7 @@ def finish_test(item: pytest.Item, failures: list[tuple[str, bool]]) -> None:
         output=run.worker.take_output() if run is not None else "",
         seconds=round(time.perf_counter() - item.stash.get(START_KEY, time.perf_counter()), 4),
         grader_error=any(g for _, g in failures),
-        leaderboard=leaderboard_entry(item, run) if run is not None else None,
+        leaderboard=leaderboard_entry(item, run.assignment) if run is not None else None,
     )
     if run is not None:
         protocol.append_line(run.dir / protocol.VERDICTS, asdict(verdict))

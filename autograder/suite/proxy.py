@@ -25,7 +25,6 @@ from typing import Any
 
 from autograder.suite.aliasing import Contents, shared_memory
 from autograder.suite.codec import CodecError, FunctionRef, HandleTracker, convert, reference_or_reject
-from autograder.suite.errors import StudentError
 from autograder.suite.runtime import CallFailed, StudentRuntime, unsendable
 
 
@@ -144,8 +143,12 @@ class LocalStudent(Student):
         runtime.handles.release(self._handles.take_released())
         start = time.monotonic()
         try:
-            resolved = convert((args, kwargs), fallback=reference_or_reject,
-                               resolve_handle=runtime.handles.resolve, resolve_function=runtime.function)
+            resolved = convert(
+                (args, kwargs),
+                fallback=reference_or_reject,
+                resolve_handle=runtime.handles.resolve,
+                resolve_function=runtime.function,
+            )
             contents = Contents(*resolved) if return_args else None
             value, caught = runtime.call(module, function, *resolved)
         except CallFailed as failed:
@@ -157,8 +160,9 @@ class LocalStudent(Student):
         seconds = time.monotonic() - start
         aliases = shared_memory(value, args, kwargs) if return_args else None
         replaced = contents.replaced(*resolved) if return_args else None
-        return CallResult(value, caught, args if return_args else None, kwargs if return_args else None, seconds,
-                          aliases, replaced)
+        return CallResult(
+            value, caught, args if return_args else None, kwargs if return_args else None, seconds, aliases, replaced
+        )
 
     def close(self) -> None:
         """Forgets the imported student modules."""

@@ -37,7 +37,15 @@ import numpy as np
 
 from autograder.suite.aliasing import Contents, shared_memory
 from autograder.suite.codec import (
-    CodecError, FunctionRef, Handle, describe_type, decode, encode, is_row, read_message, write_message,
+    CodecError,
+    FunctionRef,
+    Handle,
+    decode,
+    describe_type,
+    encode,
+    is_row,
+    read_message,
+    write_message,
 )
 from autograder.suite.errors import StudentError
 
@@ -132,8 +140,12 @@ class Failure:
         if type(value) is not dict or set(value) != {"kind", "summary", "exc_type", "frames", "syntax"}:
             raise CodecError("the worker sent a malformed failure")
         kind, summary, exc_type, frames = (value[key] for key in ("kind", "summary", "exc_type", "frames"))
-        if kind not in StudentError.KINDS or type(summary) is not str or type(exc_type) is not str \
-                or type(frames) is not list:
+        if (
+            kind not in StudentError.KINDS
+            or type(summary) is not str
+            or type(exc_type) is not str
+            or type(frames) is not list
+        ):
             raise CodecError("the worker sent a malformed failure")
         return cls(
             kind=kind,
@@ -179,10 +191,15 @@ class HandleTable:
 
     def resolve(self, handle: Handle) -> Any:
         if handle.generation != self.generation:
-            raise CallFailed(Failure("bad-reply", (
-                f"an argument is {handle.describe()} returned by an earlier worker process, which was "
-                "stopped after a crash or a timeout; such objects do not survive a restart"
-            )))
+            raise CallFailed(
+                Failure(
+                    "bad-reply",
+                    (
+                        f"an argument is {handle.describe()} returned by an earlier worker process, which was "
+                        "stopped after a crash or a timeout; such objects do not survive a restart"
+                    ),
+                )
+            )
         if handle.id not in self._objects:
             raise CallFailed(Failure("bad-reply", f"an argument is {handle.describe()} that no longer exists"))
         return self._objects[handle.id]
@@ -230,8 +247,7 @@ class StudentRuntime:
     _folders: set[str] = set()
     """Every folder some runtime of this process has imported modules from."""
 
-    def __init__(self, folder: Path, generation: int = 1,
-                 let_through: tuple[type[BaseException], ...] = ()) -> None:
+    def __init__(self, folder: Path, generation: int = 1, let_through: tuple[type[BaseException], ...] = ()) -> None:
         self.folder = str(Path(folder).resolve())
         self.handles = HandleTable(generation)
         self.let_through = let_through
@@ -294,9 +310,9 @@ class StudentRuntime:
             self._import_failures[name] = self._failure("import", name, err)
             raise CallFailed(self._import_failures[name]) from err
         if os.path.dirname(_module_file(module)) != self.folder:
-            raise CallFailed(Failure("import", (
-                f"{name}.py cannot be imported: Python already has a module named {name}"
-            )))
+            raise CallFailed(
+                Failure("import", (f"{name}.py cannot be imported: Python already has a module named {name}"))
+            )
         self._modules[name] = module
         return module
 
@@ -380,18 +396,24 @@ def _answers(runtime: StudentRuntime, message: bytearray, max_bytes: int) -> Ite
     """The replies to one request: one per call, in order, the last one a failure if a call fails."""
     function = "the function"
     try:
-        request = decode(message, max_bytes=max_bytes, resolve_handle=runtime.handles.resolve,
-                         resolve_function=runtime.function)
+        request = decode(
+            message, max_bytes=max_bytes, resolve_handle=runtime.handles.resolve, resolve_function=runtime.function
+        )
         runtime.handles.release(request["release"])
         function = request["function"]
         keep_args = request["return_args"]
         for args, kwargs in request["calls"]:
             contents = Contents(args, kwargs) if keep_args else None
             value, caught = runtime.call(request["module"], function, args, kwargs)
-            reply = {"status": "ok", "value": value, "warnings": caught,
-                     "args_after": args if keep_args else None, "kwargs_after": kwargs if keep_args else None,
-                     "aliases": shared_memory(value, args, kwargs) if keep_args else None,
-                     "replaced": contents.replaced(args, kwargs) if keep_args else None}
+            reply = {
+                "status": "ok",
+                "value": value,
+                "warnings": caught,
+                "args_after": args if keep_args else None,
+                "kwargs_after": kwargs if keep_args else None,
+                "aliases": shared_memory(value, args, kwargs) if keep_args else None,
+                "replaced": contents.replaced(args, kwargs) if keep_args else None,
+            }
             yield encode(reply, fallback=runtime.handles.store, max_bytes=max_bytes)
         return
     except CallFailed as failed:
@@ -407,8 +429,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reply-fd", type=int, required=True)
     parser.add_argument("--generation", type=int, required=True)
     parser.add_argument("--max-bytes", type=int, required=True)
-    parser.add_argument("--drop-to", type=int, help="become this uid and gid, with no groups, first (the grader "
-                        "starts the worker as root when bubblewrap makes its namespaces)")
+    parser.add_argument(
+        "--drop-to",
+        type=int,
+        help="become this uid and gid, with no groups, first (the grader "
+        "starts the worker as root when bubblewrap makes its namespaces)",
+    )
     parser.add_argument("--preload", nargs="*", default=[], help="modules to import before the first request")
     options = parser.parse_args(argv)
     if options.drop_to is not None:

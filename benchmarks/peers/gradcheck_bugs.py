@@ -33,8 +33,8 @@ from types import SimpleNamespace
 import numpy as np
 from reference_import import import_apart
 
-from autograder.suite import assignment as assignments
 from autograder.authoring import variants
+from autograder.suite import assignment as assignments
 from autograder.suite.checks import check_gradient, sampling
 from autograder.suite.checks.gradients import DEFAULT_DIRECTIONS, DEFAULT_SAMPLES
 from autograder.suite.errors import CheckFailure

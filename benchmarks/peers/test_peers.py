@@ -27,8 +27,8 @@ import submissions
 import suite_items
 import tampering
 
-from autograder.suite import assignment as assignments
 from autograder.grading import pipeline
+from autograder.suite import assignment as assignments
 
 TASK = assignments.load("backprop", ROOT)
 

@@ -81,9 +81,11 @@ def test_handout_holds_what_students_need(project, tmp_path):
         "arith/tests/public/test_public.py", "arith/conftest.py", "arith/pytest.ini",
         "arith/requirements.txt", "arith/README.md",
     }  # fmt: skip
-    assert {"arith/autograder/suite/plugin.py", "arith/autograder/suite/proxy.py", "arith/autograder/suite/checks/__init__.py"} <= set(
-        names(zipped)
-    )
+    assert {
+        "arith/autograder/suite/plugin.py",
+        "arith/autograder/suite/proxy.py",
+        "arith/autograder/suite/checks/__init__.py",
+    } <= set(names(zipped))
     assert read(zipped, "arith/arith.py") == (task.template / "arith.py").read_text()
     ini = read(zipped, "arith/pytest.ini")
     for line in ("autograder_modules = arith vectors helpers", "autograder_provided = helpers",

@@ -95,8 +95,14 @@ def run_public_tests(root: Path, python: Path, simulated: str | None, tmp_path: 
     if simulated:
         (tmp_path / "sitecustomize.py").write_text(SIMULATION)
         env |= {"PYTHONPATH": str(tmp_path), "SIMULATED_PLATFORM": simulated}
-    return subprocess.run([python, "-m", "pytest", "-p", "no:cacheprovider"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [python, "-m", "pytest", "-p", "no:cacheprovider"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.mark.slow
@@ -114,15 +120,18 @@ def test_the_simulation_breaks_what_is_linux_only(installed_handout, tmp_path):
     """The simulated platforms do take away what they claim (else the test above proves nothing)."""
     root, python = installed_handout
     (tmp_path / "sitecustomize.py").write_text(SIMULATION)
-    probe = ("import ctypes, os\nfor name in ('fcntl', 'resource', 'pwd', 'grp', 'termios'):\n"
-             "    try:\n        __import__(name)\n    except ImportError:\n        print('no', name)\n"
-             "print('fork' in dir(os), hasattr(os, 'pidfd_open'))\n"
-             "try:\n    ctypes.CDLL(None).unshare\nexcept (AttributeError, TypeError):\n    print('no unshare')\n")
+    probe = (
+        "import ctypes, os\nfor name in ('fcntl', 'resource', 'pwd', 'grp', 'termios'):\n"
+        "    try:\n        __import__(name)\n    except ImportError:\n        print('no', name)\n"
+        "print('fork' in dir(os), hasattr(os, 'pidfd_open'))\n"
+        "try:\n    ctypes.CDLL(None).unshare\nexcept (AttributeError, TypeError):\n    print('no unshare')\n"
+    )
     outputs = {}
     for platform in ("macos", "windows"):
         env = {"PYTHONPATH": str(tmp_path), "SIMULATED_PLATFORM": platform, "PATH": os.environ["PATH"]}
-        outputs[platform] = subprocess.run([python, "-c", probe], env=env, capture_output=True, text=True,
-                                           check=True).stdout.split("\n")
+        outputs[platform] = subprocess.run(
+            [python, "-c", probe], env=env, capture_output=True, text=True, check=True
+        ).stdout.split("\n")
     assert outputs["macos"][:2] == ["True False", "no unshare"]
     assert outputs["windows"] == [*(f"no {name}" for name in LINUX_ONLY_MODULES), "False False", "no unshare", ""]
 
@@ -133,8 +142,11 @@ def test_the_handout_ships_only_the_student_side_and_asks_for_no_instructor_tool
     engine = sorted(name.split("/", 1)[1] for name in files if name.split("/")[1] == "autograder")
     assert engine[0] == "autograder/__init__.py"
     assert all(name.startswith("autograder/suite/") for name in engine[1:]) and "autograder/suite/plugin.py" in engine
-    wanted = {handout.requirement_name(line) for line in files["backprop/requirements.txt"].decode().splitlines()
-              if line and not line.startswith("#")}
+    wanted = {
+        handout.requirement_name(line)
+        for line in files["backprop/requirements.txt"].decode().splitlines()
+        if line and not line.startswith("#")
+    }
     assert {"numpy", "scipy", "pytest"} <= wanted
     assert wanted.isdisjoint({"click", "rich", "pyyaml", "nbformat"})
 
@@ -145,12 +157,23 @@ def test_the_student_side_imports_no_other_part_of_the_engine():
     own); what is Linux-only is covered by the simulated platforms above (pytest itself imports
     some of it on Linux)."""
     package = ROOT / "autograder" / "suite"
-    modules = ["autograder.suite." + ".".join(path.relative_to(package).with_suffix("").parts).replace(".__init__", "")
-               for path in sorted(package.rglob("*.py")) if path.name != "__init__.py" or path.parent != package]
-    probe = (f"import sys\nbefore = set(sys.modules)\nfor m in {modules!r}:\n    __import__(m)\n"
-             "print(' '.join(sorted(set(sys.modules) - before)))")
-    loaded = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    modules = [
+        "autograder.suite." + ".".join(path.relative_to(package).with_suffix("").parts).replace(".__init__", "")
+        for path in sorted(package.rglob("*.py"))
+        if path.name != "__init__.py" or path.parent != package
+    ]
+    probe = (
+        f"import sys\nbefore = set(sys.modules)\nfor m in {modules!r}:\n    __import__(m)\n"
+        "print(' '.join(sorted(set(sys.modules) - before)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-I", "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
     engine = {name for name in loaded if name.split(".")[0] == "autograder"}
     assert engine and all(name == "autograder" or name.startswith("autograder.suite") for name in engine), engine
-    third_party = {name.split(".")[0] for name in loaded} - set(sys.stdlib_module_names) - {"autograder", "_pytest", "py", "pluggy", "iniconfig", "packaging", "pygments", "_distutils_hack"}
+    third_party = (
+        {name.split(".")[0] for name in loaded}
+        - set(sys.stdlib_module_names)
+        - {"autograder", "_pytest", "py", "pluggy", "iniconfig", "packaging", "pygments", "_distutils_hack"}
+    )
     assert third_party <= {"numpy", "pytest"}, third_party

@@ -162,9 +162,7 @@ def test_empty_region_becomes_a_stub_line():
 
 def test_line_endings_and_a_missing_final_newline_are_kept():
     source = "def f():\r\n    # BEGIN SOLUTION\r\n    return 1\r\n    # END SOLUTION"
-    assert make_stub(source, "f.py") == (
-        'def f():\r\n    raise NotImplementedError("f (f.py) is not implemented yet")'
-    )
+    assert make_stub(source, "f.py") == ('def f():\r\n    raise NotImplementedError("f (f.py) is not implemented yet")')
 
 
 def test_tab_indentation_is_kept():
@@ -535,9 +533,7 @@ def test_template_differences_reports_missing_extra_and_different_files(solution
     template = tmp_path / "template"
     generate_template(solution, template)
     (template / "activations.py").unlink()
-    (template / "optim.py").write_text(
-        "def step(x):\n    # BEGIN SOLUTION\n    return x\n    # END SOLUTION\n"
-    )
+    (template / "optim.py").write_text("def step(x):\n    # BEGIN SOLUTION\n    return x\n    # END SOLUTION\n")
     (template / "leftover.py").write_text("")
     (template / "__pycache__").mkdir()
     differences = template_differences(solution, template)

@@ -34,7 +34,9 @@ def overrides(tmp_path, text, name="mod.py"):
 
 
 def test_read_and_apply_a_two_function_variant(tmp_path):
-    path = overrides(tmp_path, '''\
+    path = overrides(
+        tmp_path,
+        '''\
         """Bugs of mod."""
         import math
 
@@ -46,7 +48,8 @@ def test_read_and_apply_a_two_function_variant(tmp_path):
 
         def h__off_by_two(x):
             return math.floor(x)
-    ''')
+    ''',
+    )
     [variant] = read_overrides(path)
     assert variant.id == "mod.off_by_two" and variant.description == "f adds two."
     patched = apply(SOLUTION, variant, "mod.py")
@@ -58,7 +61,9 @@ def test_read_and_apply_a_two_function_variant(tmp_path):
 
 
 def test_several_variants_in_one_file_are_separate(tmp_path):
-    path = overrides(tmp_path, '''\
+    path = overrides(
+        tmp_path,
+        '''\
         def f__a(x):
             """a"""
             return 0
@@ -67,7 +72,8 @@ def test_several_variants_in_one_file_are_separate(tmp_path):
         def f__b(x):
             """b"""
             return 1
-    ''')
+    ''',
+    )
     assert [v.name for v in read_overrides(path)] == ["a", "b"]
 
 

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from autograder.classroom import batch, gradebook, merge, roster
+from autograder.cli import cli
 from autograder.grading import pipeline
 from autograder.suite import assignment
-from autograder.cli import cli
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
 FULL = 14.0

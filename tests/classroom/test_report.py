@@ -22,13 +22,13 @@ from click.testing import CliRunner
 import autograder
 from autograder import __version__
 from autograder.classroom import charts, gradebook, report
+from autograder.classroom.gradebook import GRADED, GRADER_ERROR, UNUSABLE, Record
+from autograder.classroom.roster import Submitter
+from autograder.cli import cli
 from autograder.grading import results
 from autograder.suite.checks import compare, diagnosis
-from autograder.cli import cli
 from autograder.suite.errors import CheckFailure
-from autograder.classroom.gradebook import GRADED, GRADER_ERROR, UNUSABLE, Record
 from autograder.suite.protocol import ManifestEntry, Verdict
-from autograder.classroom.roster import Submitter
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
 FORWARD, BACKWARD, LOSS = "1.1 affine: forward", "1.2 affine: backward", "2.1 softmax loss"

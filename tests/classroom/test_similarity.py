@@ -17,10 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 import autograder.classroom
-
 from autograder.classroom import batch, gradebook, report, similarity
-from autograder.suite import assignment
 from autograder.cli import cli
+from autograder.suite import assignment
 
 ROOT = Path(__file__).parent.parent.parent
 STYLES = ROOT / "tests" / "fixtures" / "similarity"
@@ -66,7 +65,9 @@ def test_identical_and_renamed_copies_are_flagged_as_each_others_closest(backpro
     assert submissions["renamed"] != submissions["reference"]
     comparison = similarity.compare_class(submissions, template, backprop.similarity)
     flagged = {frozenset((p.a, p.b)) for p in comparison.flagged()}
-    assert flagged == {frozenset(pair) for pair in [("reference", "copy"), ("reference", "renamed"), ("copy", "renamed")]}
+    assert flagged == {
+        frozenset(pair) for pair in [("reference", "copy"), ("reference", "renamed"), ("copy", "renamed")]
+    }
     assert pair_scores(comparison)[frozenset(("copy", "reference"))] == 1.0
     assert pair_scores(comparison)[frozenset(("renamed", "reference"))] >= 0.95
     closest = comparison.closest()
@@ -84,8 +85,13 @@ def test_independent_solutions_in_different_styles_are_not_flagged(backprop, tem
 
 def test_a_copy_of_one_function_shows_that_function_with_the_shared_code_marked(backprop, template, styles):
     lifted = re.search(rb"def train\(.*?(?=\Z)", styles["reference"]["optim.py"], re.S)[0]
-    copied = {**styles["loops"], "optim.py": re.sub(rb"def train\(.*\Z", lambda _: lifted, styles["loops"]["optim.py"], flags=re.S)}
-    comparison = similarity.compare_class({"reference": styles["reference"], "copied": copied}, template, backprop.similarity)
+    copied = {
+        **styles["loops"],
+        "optim.py": re.sub(rb"def train\(.*\Z", lambda _: lifted, styles["loops"]["optim.py"], flags=re.S),
+    }
+    comparison = similarity.compare_class(
+        {"reference": styles["reference"], "copied": copied}, template, backprop.similarity
+    )
     pair = comparison.pairs[0]
     best = pair.functions[0]
     assert best.unit == "optim.py:train" and best.similarity == 1.0
@@ -99,7 +105,9 @@ def test_template_code_does_not_count(backprop, template, styles):
     a submission that is still the template is skipped with its reason."""
     one = {**template, "optim.py": styles["loops"]["optim.py"]}
     other = {**template, "optim.py": styles["vectorised"]["optim.py"]}
-    comparison = similarity.compare_class({"one": one, "other": other, "blank": dict(template)}, template, backprop.similarity)
+    comparison = similarity.compare_class(
+        {"one": one, "other": other, "blank": dict(template)}, template, backprop.similarity
+    )
     assert comparison.pairs == []
     assert "nothing to compare" in comparison.skipped["blank"]
     without_template = similarity.compare_class({"one": one, "other": other}, {}, backprop.similarity)
@@ -112,7 +120,9 @@ def test_code_in_more_submissions_than_the_limit_is_everyones(backprop, template
     shared = re.search(rb"def sgd_step\(.*?\n(?=\n\ndef )", styles["reference"]["optim.py"], re.S)[0]
     class_ = {}
     for number, style in enumerate([*INDEPENDENT, "reference"] * 3):  # 4 styles, 3 copies each
-        optim = re.sub(rb"def sgd_step\(.*?\n(?=\n\ndef )", lambda _: shared, styles[style]["optim.py"], count=1, flags=re.S)
+        optim = re.sub(
+            rb"def sgd_step\(.*?\n(?=\n\ndef )", lambda _: shared, styles[style]["optim.py"], count=1, flags=re.S
+        )
         class_[f"{style}{number}"] = {**styles[style], "optim.py": optim}
     counted = similarity.compare_class(class_, template, replace(backprop.similarity, common_submissions=12))
     across = [p for p in counted.pairs if p.a.rstrip("0123456789") != p.b.rstrip("0123456789")]
@@ -120,7 +130,9 @@ def test_code_in_more_submissions_than_the_limit_is_everyones(backprop, template
     common = similarity.compare_class(class_, template, replace(backprop.similarity, common_submissions=5))
     assert all(m.unit != "optim.py:sgd_step" for p in common.pairs for m in p.functions)
     assert {frozenset((p.a, p.b)) for p in common.flagged()} == {
-        frozenset((a, b)) for a, b in itertools.combinations(class_, 2) if a.rstrip("0123456789") == b.rstrip("0123456789")
+        frozenset((a, b))
+        for a, b in itertools.combinations(class_, 2)
+        if a.rstrip("0123456789") == b.rstrip("0123456789")
     }
     everyones = similarity.compare_class(class_, template, replace(backprop.similarity, common_submissions=2))
     assert everyones.pairs == [] and set(everyones.skipped) == set(class_)
@@ -128,7 +140,11 @@ def test_code_in_more_submissions_than_the_limit_is_everyones(backprop, template
 
 
 def test_a_group_is_not_flagged_against_its_own_members(backprop, template, styles):
-    submissions = {"group": styles["reference"], "member": dict(styles["reference"]), "stranger": dict(styles["reference"])}
+    submissions = {
+        "group": styles["reference"],
+        "member": dict(styles["reference"]),
+        "stranger": dict(styles["reference"]),
+    }
     people = {
         "group": [("Ada Lovelace", "0001", "ada@example.edu"), ("Bob Babbage", "0002", "bob@example.edu")],
         "member": [("Bob Babbage", "0002", "BOB@example.edu ")],
@@ -187,10 +203,10 @@ def add(a, b):
         total = total + value
     return total
 '''
-OTHER_ADD = '''
+OTHER_ADD = """
 def add(a, b):
     return sum([a, b]) if not isinstance(a, str) else a + b
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +236,9 @@ def test_batch_keeps_the_files_and_writes_the_similarity_and_its_gradebook_colum
     assert "not a readable zip" in found["skipped"]["dan"]
     assert [(p["a"], p["b"]) for p in found["pairs"]] == [("ada", "bob")]
     rows = {row["id"]: row for row in csv.DictReader(io.StringIO((out / gradebook.GRADEBOOK).read_text()))}
-    assert rows["ada"]["similar_to"] == "bob" and float(rows["bob"]["similarity"]) == found["closest"]["bob"]["similarity"]
+    assert (
+        rows["ada"]["similar_to"] == "bob" and float(rows["bob"]["similarity"]) == found["closest"]["bob"]["similarity"]
+    )
     assert rows["carol"]["similar_to"] in ("", "ada", "bob") and rows["dan"]["similarity"] == ""
     assert summary["similarity"] == {"threshold": 0.6, "compared": 3, "skipped": 1, "flagged": 1}
 
@@ -242,10 +260,15 @@ def test_the_similarity_command_recomputes_on_a_graded_output(similar_class, tmp
     (copy / gradebook.SIMILARITY).unlink()
     rows = csv.DictReader(io.StringIO(gradebook.gradebook_csv([], {}, None)))
     assert "similarity" not in (rows.fieldnames or [])
-    result = CliRunner().invoke(cli, ["similarity", str(copy)], env={"AUTOGRADER_PROJECT": str(ROOT / "tests" / "fixtures" / "project")})
+    result = CliRunner().invoke(
+        cli, ["similarity", str(copy)], env={"AUTOGRADER_PROJECT": str(ROOT / "tests" / "fixtures" / "project")}
+    )
     assert result.exit_code == 0, result.output
     assert "1 pair(s) at or above 0.6 among 3 submissions compared (1 skipped)" in result.output
-    assert json.loads((copy / gradebook.SIMILARITY).read_text())["closest"] == json.loads((out / gradebook.SIMILARITY).read_text())["closest"]
+    assert (
+        json.loads((copy / gradebook.SIMILARITY).read_text())["closest"]
+        == json.loads((out / gradebook.SIMILARITY).read_text())["closest"]
+    )
     assert "similar_to" in (copy / gradebook.GRADEBOOK).read_text().splitlines()[0]
 
 

@@ -92,11 +92,17 @@ def test_blank_template_gets_zero_with_a_message_per_test(arith, tmp_path):
         assert "NotImplementedError" in test["output"] and "not implemented" in test["output"], test
 
 
-@pytest.mark.parametrize(("spoil", "message"), [
-    (lambda path: path.unlink(), "vectors.py was not submitted"),
-    (lambda path: path.write_text("import os\nos._exit(0)\n" + path.read_text()),
-     "exited with code 0 while running import vectors"),
-], ids=["missing", "exits at import"])
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (lambda path: path.unlink(), "vectors.py was not submitted"),
+        (
+            lambda path: path.write_text("import os\nos._exit(0)\n" + path.read_text()),
+            "exited with code 0 while running import vectors",
+        ),
+    ],
+    ids=["missing", "exits at import"],
+)
 def test_a_missing_or_broken_file_fails_exactly_the_tests_that_need_it(arith, tmp_path, spoil, message):
     folder = submission(tmp_path, arith)
     spoil(folder / "vectors.py")
@@ -107,7 +113,9 @@ def test_a_missing_or_broken_file_fails_exactly_the_tests_that_need_it(arith, tm
         assert (test["score"] == 0) == needs_vectors, test
         if needs_vectors:
             assert message in test["output"]
-    assert ("`vectors.py` was not submitted" in outcome.results["output"]) == (message == "vectors.py was not submitted")
+    assert ("`vectors.py` was not submitted" in outcome.results["output"]) == (
+        message == "vectors.py was not submitted"
+    )
 
 
 def test_syntax_error_is_shown_with_the_line(arith, tmp_path):
@@ -197,7 +205,7 @@ def test_writing_or_printing_results_does_not_change_the_grade(arith, tmp_path):
     attack = f"""
 def add(a, b):
     import os
-    for path in ("results.json", "../results.json", {str(tmp_path / 'results.json')!r}):
+    for path in ("results.json", "../results.json", {str(tmp_path / "results.json")!r}):
         try:
             with open(path, "w") as f:
                 f.write({forged!r})
@@ -307,7 +315,7 @@ def test_suites_can_use_pytests_usual_fixtures_and_markers(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(FIXTURE, project)
     task = assignment.load("arith", project)
-    (task.tests / "hidden" / "test_pytest_features.py").write_text('''
+    (task.tests / "hidden" / "test_pytest_features.py").write_text("""
 import warnings
 
 import pytest
@@ -332,7 +340,7 @@ def test_warnings(student):
 @pytest.mark.skipif(True, reason="not on this platform")
 def test_skipped(student):
     pass
-''')
+""")
     outcome = run(task, task.solution, tmp_path)
     assert outcome.problems == []
     got = {name: score for name, score in scores(outcome).items() if name.startswith("test_")}

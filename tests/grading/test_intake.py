@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.suite import assignment
 from autograder.grading.intake import MAX_FILE_BYTES, IntakeError, collect
+from autograder.suite import assignment
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
 

@@ -60,7 +60,9 @@ def slow_learner(backprop, folder: Path) -> Path:
     optim = folder / "optim.py"
     text = optim.read_text()
     assert "current = sgd_step(current, grads, lr)" in text
-    optim.write_text(text.replace("current = sgd_step(current, grads, lr)", "current = sgd_step(current, grads, lr / 10)"))
+    optim.write_text(
+        text.replace("current = sgd_step(current, grads, lr)", "current = sgd_step(current, grads, lr / 10)")
+    )
     return folder
 
 
@@ -102,7 +104,9 @@ def test_results_list_the_measured_entries_in_the_order_of_the_suite():
     assert built["leaderboard"] == [verdicts["t.py::a"].leaderboard, verdicts["t.py::c"].leaderboard]
     jsonschema.validate(built, SCHEMA, cls=jsonschema.Draft202012Validator)
     del verdicts["t.py::a"], verdicts["t.py::c"]
-    assert "leaderboard" not in results.build(manifest, verdicts, summary=[], missing_reason="", execution_time=0.1, extra={})
+    assert "leaderboard" not in results.build(
+        manifest, verdicts, summary=[], missing_reason="", execution_time=0.1, extra={}
+    )
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, True, None, [1.0]])
@@ -144,7 +148,9 @@ def test_a_leaderboard_test_that_is_not_in_the_suites_is_a_grader_problem(tmp_pa
     project = project_with(tmp_path, '\n[[leaderboard]]\nname = "x"\ntest = "hidden/test_hidden.py::test_gone"\n')
     arith = assignment.load("arith", project)
     outcome = grading.grade(arith, arith.solution, tmp_path / "results.json")
-    assert any("the leaderboard test hidden/test_hidden.py::test_gone is not in the suites" in p for p in outcome.problems)
+    assert any(
+        "the leaderboard test hidden/test_hidden.py::test_gone is not in the suites" in p for p in outcome.problems
+    )
 
 
 def test_the_gradebook_summary_and_report_show_the_leaderboard(backprop, tmp_path):
@@ -154,7 +160,10 @@ def test_the_gradebook_summary_and_report_show_the_leaderboard(backprop, tmp_pat
     slow_learner(backprop, tmp_path / "class" / "slow")
     out = tmp_path / "out"
     summary = batch.grade_class(backprop, tmp_path / "class", out, jobs=2)
-    values = {row["id"]: gradebook.leaderboard_values(gradebook.read_results(out, row["id"])) for row in summary["submissions"]}
+    values = {
+        row["id"]: gradebook.leaderboard_values(gradebook.read_results(out, row["id"]))
+        for row in summary["submissions"]
+    }
     boards = {board["name"]: board for board in summary["leaderboard"]}
     assert sorted(boards[SPIRALS]["values"]) == sorted(v[SPIRALS] for v in values.values())
     assert boards[SPIRALS]["spread"]["max"] == values["reference"][SPIRALS]

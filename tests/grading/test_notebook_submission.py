@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from nbformat import v4
 
 from autograder.classroom import roster
-from autograder.grading import pipeline
-from autograder.suite import assignment
 from autograder.cli import cli
+from autograder.grading import pipeline
 from autograder.grading.intake import MAX_FILE_BYTES, IntakeError, collect
 from autograder.grading.notebook_submission import extract
+from autograder.suite import assignment
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
@@ -96,8 +96,9 @@ def test_a_notebook_with_some_functions_fails_exactly_the_tests_of_the_others(ar
     assert outcome.results["score"] == FULL - 2
     apply_twice = next(t for t in outcome.results["tests"] if t["name"] in APPLY_TWICE_TESTS)
     assert "apply_twice (arith.py) is not implemented yet" in apply_twice["output"]
-    assert "`arith.py`: found `add` (cell 3, line 1); not found, so their tests fail: `apply_twice`." in (
-        outcome.results["output"]
+    assert (
+        "`arith.py`: found `add` (cell 3, line 1); not found, so their tests fail: `apply_twice`."
+        in (outcome.results["output"])
     )
 
 
@@ -120,7 +121,7 @@ def test_magics_shell_lines_and_plotting_cells_are_ignored(arith):
     rebuilt = extract(content, arith)
     arith_py = rebuilt.files["arith.py"].decode()
     vectors_py = rebuilt.files["vectors.py"].decode()
-    assert '% of nothing, ! neither: text in a string is kept\n' in arith_py
+    assert "% of nothing, ! neither: text in a string is kept\n" in arith_py
     assert "    pass\n    return 2.0 * np.asarray" in vectors_py
     assert "matplotlib" not in vectors_py + arith_py and "plt" not in vectors_py + arith_py
     assert rebuilt.found == {"arith.py": {"add": (3, 2)}, "vectors.py": {"double": (5, 1)}}

@@ -8,7 +8,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -16,10 +15,10 @@ import jsonschema
 import pytest
 
 from autograder.authoring import build
-from autograder.grading import pipeline, intake, results, stubs
+from autograder.authoring.archive import folder_files
+from autograder.grading import intake, pipeline, results, stubs
 from autograder.integrations import gradescope
 from autograder.suite import assignment
-from autograder.authoring.archive import folder_files
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
 PROJECT = Path(__file__).parents[2]

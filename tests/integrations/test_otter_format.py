@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from autograder.cli import cli
 from autograder.grading import pipeline, results
 from autograder.integrations import otter_format
 from autograder.suite import assignment
-from autograder.cli import cli
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
 OTTER_MISSING = "otter-grader is not installed: pip install -e '.[otter]' (the dev extra includes it)"

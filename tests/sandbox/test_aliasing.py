@@ -3,11 +3,11 @@ assigned anew, are reported through a worker and in process."""
 
 import numpy as np
 import pytest
-
-from autograder.suite.aliasing import Contents, arrays_in, container_items, shared_memory
-from autograder.grading.test_runner import RemoteStudent
-from autograder.suite.proxy import LocalStudent
 from test_worker import make_worker, write_modules
+
+from autograder.grading.test_runner import RemoteStudent
+from autograder.suite.aliasing import Contents, arrays_in, container_items, shared_memory
+from autograder.suite.proxy import LocalStudent
 
 SOURCE = """
 import numpy as np

@@ -7,15 +7,14 @@ import sys
 
 import numpy as np
 import pytest
-
-from autograder.suite.codec import FunctionRef, Handle
-from autograder.suite.errors import StudentError
-from autograder.grading.test_runner import RemoteStudent
-from autograder.suite.proxy import LocalStudent
 from test_worker import HOSTILE_SOURCE, STUDENT_SOURCES, make_worker, raises, write_modules
 
-MODULES = ["activations", "layers", "network", "optim", "data", "returns", "broken_syntax", "broken_name",
-           "hostile"]
+from autograder.grading.test_runner import RemoteStudent
+from autograder.suite.codec import FunctionRef, Handle
+from autograder.suite.errors import StudentError
+from autograder.suite.proxy import LocalStudent
+
+MODULES = ["activations", "layers", "network", "optim", "data", "returns", "broken_syntax", "broken_name", "hostile"]
 
 
 @pytest.fixture
@@ -26,8 +25,9 @@ def scratch(tmp_path):
 @pytest.fixture(params=["remote", "local"])
 def student(request, scratch):
     if request.param == "remote":
-        student = RemoteStudent(make_worker(scratch), MODULES,
-                                missing={"convolution": "convolution.py was not submitted"})
+        student = RemoteStudent(
+            make_worker(scratch), MODULES, missing={"convolution": "convolution.py was not submitted"}
+        )
     else:
         student = LocalStudent(scratch, [*MODULES, "convolution"])
     with student:
@@ -66,11 +66,14 @@ def test_caches_come_back_as_handles_and_go_back_in(student):
     np.testing.assert_allclose(out, x @ W.T)
 
 
-@pytest.mark.parametrize(("function", "description"), [
-    ("my_array", "a MyArray (an ndarray subclass)"),
-    ("object_array", "an ndarray[object] (a numpy array of dtype object, not a numeric one)"),
-    ("a_set", "a set"),
-])
+@pytest.mark.parametrize(
+    ("function", "description"),
+    [
+        ("my_array", "a MyArray (an ndarray subclass)"),
+        ("object_array", "an ndarray[object] (a numpy array of dtype object, not a numeric one)"),
+        ("a_set", "a set"),
+    ],
+)
 def test_values_that_are_not_plain_are_described_the_same_way(student, function, description):
     value = getattr(student.returns, function)()
     assert type(value) is Handle and value.describe() == description
@@ -102,15 +105,18 @@ def test_student_exceptions_give_the_same_message(student):
         "fail raised ValueError: cannot handle 5\n"
         "Traceback (your files only, most recent call last):\n"
         "  activations.py line 18: return helper(x)\n"
-        "  activations.py line 22: raise ValueError(f\"cannot handle {x}\")"
+        '  activations.py line 22: raise ValueError(f"cannot handle {x}")'
     )
 
 
-@pytest.mark.parametrize(("function", "message"), [
-    ("exit_soft", r"^exit_soft raised SystemExit: 3 \(your code called sys.exit"),
-    ("pytest_exit", "^pytest_exit raised Exit: stop everything"),
-    ("huge_array", "^huge_array raised MemoryError"),
-])
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        ("exit_soft", r"^exit_soft raised SystemExit: 3 \(your code called sys.exit"),
+        ("pytest_exit", "^pytest_exit raised Exit: stop everything"),
+        ("huge_array", "^huge_array raised MemoryError"),
+    ],
+)
 def test_exits_are_reported_as_exceptions(student, function, message):
     with raises("exception", message):
         getattr(student.hostile, function)()
@@ -186,10 +192,14 @@ def test_local_exceptions_keep_the_original_as_cause_for_debugging(scratch):
 
 
 def test_local_students_of_different_folders_do_not_mix(tmp_path):
-    first = write_modules(tmp_path / "first", {"activations.py": "def which():\n    return 'first'\n",
-                                               "layers.py": "from activations import which\n"})
-    second = write_modules(tmp_path / "second", {"activations.py": "def which():\n    return 'second'\n",
-                                                 "layers.py": "from activations import which\n"})
+    first = write_modules(
+        tmp_path / "first",
+        {"activations.py": "def which():\n    return 'first'\n", "layers.py": "from activations import which\n"},
+    )
+    second = write_modules(
+        tmp_path / "second",
+        {"activations.py": "def which():\n    return 'second'\n", "layers.py": "from activations import which\n"},
+    )
     with LocalStudent(first, ["layers"]) as student:
         assert student.layers.which() == "first"
     assert "activations" not in sys.modules and str(first) not in sys.path

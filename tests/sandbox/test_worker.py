@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 
 from autograder.sandbox.isolation import Confinement
+from autograder.sandbox.uids import UidLease, candidate_uids, kill_all, prepare_scratch, processes_of
+from autograder.sandbox.worker_process import OutputBuffer, SandboxConfig, SandboxError, Worker, check_hidden_paths
 from autograder.suite.assignment import Limits
 from autograder.suite.codec import CodecError, FunctionRef, Handle
 from autograder.suite.errors import StudentError
-from autograder.sandbox.worker_process import OutputBuffer, SandboxConfig, SandboxError, Worker, check_hidden_paths
-from autograder.sandbox.uids import UidLease, candidate_uids, kill_all, prepare_scratch, processes_of
 
 ROOT = os.geteuid() == 0
 root_only = pytest.mark.skipif(not ROOT, reason="needs root (dedicated uid, mount namespace)")
@@ -33,7 +33,7 @@ UID_LEVELS = (Confinement.BUBBLEWRAP, Confinement.NAMESPACES, Confinement.PERMIS
 HIDING_LEVELS = (Confinement.BUBBLEWRAP, Confinement.NAMESPACES)
 
 STUDENT_SOURCES = {
-    "activations.py": '''
+    "activations.py": """
 import numpy as np
 
 
@@ -69,8 +69,8 @@ def nap(seconds):
     import time
     time.sleep(seconds)
     return seconds
-''',
-    "layers.py": '''
+""",
+    "layers.py": """
 import numpy as np
 from activations import sigmoid
 
@@ -94,15 +94,15 @@ def sigmoid_layer(z):
 
 
 NOT_A_FUNCTION = 3
-''',
-    "network.py": '''
+""",
+    "network.py": """
 import numpy as np
 
 
 def square_loss(w):
     return float(np.sum(w ** 2)), 2 * w
-''',
-    "optim.py": '''
+""",
+    "optim.py": """
 def descend(loss, w, steps=3, learning_rate=0.25):
     for _ in range(steps):
         _, grad = loss(w)
@@ -112,15 +112,15 @@ def descend(loss, w, steps=3, learning_rate=0.25):
 
 def apply(function, *args):
     return function(*args)
-''',
-    "data.py": '''
+""",
+    "data.py": """
 import numpy as np
 
 
 def make_data(n):
     return np.arange(n, dtype=float)
-''',
-    "returns.py": '''
+""",
+    "returns.py": """
 import numpy as np
 
 
@@ -153,23 +153,23 @@ def deep():
     for _ in range(500):
         value = [value]
     return value
-''',
-    "broken_syntax.py": '''
+""",
+    "broken_syntax.py": """
 def fine():
     return 1
 def broken(:
     return 2
-''',
-    "broken_name.py": '''
+""",
+    "broken_name.py": """
 import numpy as np
 value = undefined_thing + 1
-''',
-    "uses_broken.py": '''
+""",
+    "uses_broken.py": """
 from broken_name import value
-''',
+""",
 }
 
-HOSTILE_SOURCE = '''
+HOSTILE_SOURCE = """
 import os
 import resource
 import subprocess
@@ -296,7 +296,7 @@ def limits():
 
 def where():
     return os.getcwd(), sys.path[0]
-'''
+"""
 
 
 def write_modules(folder: Path, sources: dict[str, str]) -> Path:
@@ -447,7 +447,10 @@ def test_warnings_are_reported_with_the_students_file_and_line(worker):
 
 
 def test_numpy_error_state_is_reset_for_every_call(scratch):
-    write_modules(scratch, {"errstate.py": '''
+    write_modules(
+        scratch,
+        {
+            "errstate.py": """
 import numpy as np
 
 
@@ -457,7 +460,9 @@ def silence():
 
 def divide():
     return np.array([1.0]) / np.array([0.0])
-'''})
+"""
+        },
+    )
     with make_worker(scratch) as worker:
         worker.call("errstate", "silence")
         assert worker.call("errstate", "divide").warnings == [
@@ -466,7 +471,10 @@ def divide():
 
 
 def test_repeated_warnings_are_counted_not_repeated(scratch):
-    write_modules(scratch, {"warner.py": '''
+    write_modules(
+        scratch,
+        {
+            "warner.py": """
 import warnings
 
 
@@ -475,7 +483,9 @@ def warn_often():
         warnings.warn("same")
     for i in range(100):
         warnings.warn(f"different {i}")
-'''})
+"""
+        },
+    )
     with make_worker(scratch) as worker:
         caught = worker.call("warner", "warn_often").warnings
     assert caught[0] == "UserWarning: same (warner.py:6) [1000 times]"
@@ -504,7 +514,7 @@ def test_exceptions_carry_the_students_traceback_only(worker):
     assert lines[1:] == [
         "Traceback (your files only, most recent call last):",
         "  activations.py line 18: return helper(x)",
-        "  activations.py line 22: raise ValueError(f\"cannot handle {x}\")",
+        '  activations.py line 22: raise ValueError(f"cannot handle {x}")',
     ]
     assert worker.generation == 1  # the worker survives
 
@@ -514,11 +524,14 @@ def test_a_wrong_call_signature_is_the_students_exception(worker):
         worker.call("activations", "sigmoid", (1, 2))
 
 
-@pytest.mark.parametrize(("module", "message"), [
-    ("broken_syntax", r"^broken_syntax.py line 3: SyntaxError: .*\n    def broken\(:\n {4,}\^"),
-    ("broken_name", r"^broken_name.py line 2: NameError: name 'undefined_thing' is not defined"),
-    ("uses_broken", r"^broken_name.py line 2: NameError"),
-])
+@pytest.mark.parametrize(
+    ("module", "message"),
+    [
+        ("broken_syntax", r"^broken_syntax.py line 3: SyntaxError: .*\n    def broken\(:\n {4,}\^"),
+        ("broken_name", r"^broken_name.py line 2: NameError: name 'undefined_thing' is not defined"),
+        ("uses_broken", r"^broken_name.py line 2: NameError"),
+    ],
+)
 def test_import_errors_name_the_file_and_line_every_time(worker, module, message):
     for _ in range(2):
         with raises("import", message):
@@ -536,11 +549,14 @@ def test_missing_modules_and_functions(worker):
         worker.call("os", "system", ("true",))
 
 
-@pytest.mark.parametrize(("function", "type_name", "note"), [
-    ("my_array", "MyArray", "an ndarray subclass"),
-    ("object_array", "ndarray[object]", "a numpy array of dtype object, not a numeric one"),
-    ("a_set", "set", ""),
-])
+@pytest.mark.parametrize(
+    ("function", "type_name", "note"),
+    [
+        ("my_array", "MyArray", "an ndarray subclass"),
+        ("object_array", "ndarray[object]", "a numpy array of dtype object, not a numeric one"),
+        ("a_set", "set", ""),
+    ],
+)
 def test_values_that_are_not_plain_come_back_as_handles(worker, function, type_name, note):
     value = worker.call("returns", function).value
     assert type(value) is Handle and (value.type_name, value.note) == (type_name, note)
@@ -588,23 +604,76 @@ def test_forged_bytes_on_the_reply_pipe_restart_the_worker(worker):
     assert worker.generation == 2
 
 
-@pytest.mark.parametrize(("forged", "error"), [
-    ({"status": "ok", "value": 1}, "neither a result nor a failure"),
-    ({"status": "ok", "value": 1, "warnings": [3], "args_after": None, "kwargs_after": None, "aliases": None,
-      "replaced": None}, "warnings"),
-    ({"status": "ok", "value": 1, "warnings": [], "args_after": [], "kwargs_after": None, "aliases": None,
-      "replaced": None}, "arguments after"),
-    ({"status": "ok", "value": 1, "warnings": [], "args_after": (), "kwargs_after": {}, "aliases": [["", "x"]],
-      "replaced": None}, "shared-memory report"),
-    ({"status": "ok", "value": 1, "warnings": [], "args_after": (), "kwargs_after": {}, "aliases": [],
-      "replaced": [[0.5, ""]]}, "replaced items"),
-    ({"status": "error", "failure": {"kind": "exception"}}, "malformed failure"),
-    ({"status": "error", "failure": {"kind": "boom", "summary": "", "exc_type": "", "frames": [], "syntax": None}},
-     "malformed failure"),
-    ({"status": "error", "failure": {"kind": "crash", "summary": "", "exc_type": "", "frames": [["a", "1", ""]],
-                                     "syntax": None}}, "malformed failure"),
-    ("ready", "neither a result nor a failure"),
-])
+@pytest.mark.parametrize(
+    ("forged", "error"),
+    [
+        ({"status": "ok", "value": 1}, "neither a result nor a failure"),
+        (
+            {
+                "status": "ok",
+                "value": 1,
+                "warnings": [3],
+                "args_after": None,
+                "kwargs_after": None,
+                "aliases": None,
+                "replaced": None,
+            },
+            "warnings",
+        ),
+        (
+            {
+                "status": "ok",
+                "value": 1,
+                "warnings": [],
+                "args_after": [],
+                "kwargs_after": None,
+                "aliases": None,
+                "replaced": None,
+            },
+            "arguments after",
+        ),
+        (
+            {
+                "status": "ok",
+                "value": 1,
+                "warnings": [],
+                "args_after": (),
+                "kwargs_after": {},
+                "aliases": [["", "x"]],
+                "replaced": None,
+            },
+            "shared-memory report",
+        ),
+        (
+            {
+                "status": "ok",
+                "value": 1,
+                "warnings": [],
+                "args_after": (),
+                "kwargs_after": {},
+                "aliases": [],
+                "replaced": [[0.5, ""]],
+            },
+            "replaced items",
+        ),
+        ({"status": "error", "failure": {"kind": "exception"}}, "malformed failure"),
+        (
+            {
+                "status": "error",
+                "failure": {"kind": "boom", "summary": "", "exc_type": "", "frames": [], "syntax": None},
+            },
+            "malformed failure",
+        ),
+        (
+            {
+                "status": "error",
+                "failure": {"kind": "crash", "summary": "", "exc_type": "", "frames": [["a", "1", ""]], "syntax": None},
+            },
+            "malformed failure",
+        ),
+        ("ready", "neither a result nor a failure"),
+    ],
+)
 def test_well_formed_messages_of_the_wrong_shape_are_refused(worker, forged, error):
     with raises("bad-reply", error):
         worker.call("hostile", "forge_message", (forged,), timeout=5)
@@ -614,12 +683,15 @@ def test_well_formed_messages_of_the_wrong_shape_are_refused(worker, forged, err
 # ------------------------------------------------------------------ containment
 
 
-@pytest.mark.parametrize(("function", "message"), [
-    ("exit_soft", r"^exit_soft raised SystemExit: 3 \(your code called sys.exit"),
-    ("interrupt", "^interrupt raised KeyboardInterrupt"),
-    ("pytest_exit", "^pytest_exit raised Exit: stop everything"),
-    ("generator_exit", "^generator_exit raised GeneratorExit"),
-])
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        ("exit_soft", r"^exit_soft raised SystemExit: 3 \(your code called sys.exit"),
+        ("interrupt", "^interrupt raised KeyboardInterrupt"),
+        ("pytest_exit", "^pytest_exit raised Exit: stop everything"),
+        ("generator_exit", "^generator_exit raised GeneratorExit"),
+    ],
+)
 def test_exits_and_interrupts_are_the_students_exceptions(worker, function, message):
     with raises("exception", message):
         worker.call("hostile", function)
@@ -628,8 +700,11 @@ def test_exits_and_interrupts_are_the_students_exceptions(worker, function, mess
 
 
 def test_os_exit_is_a_crash_and_the_next_call_gets_a_fresh_worker(worker):
-    with raises("crash", r"^the worker process exited with code 0 while running hostile.exit_hard "
-                         r"\(does your code call sys.exit, os._exit or exit\?\)$"):
+    with raises(
+        "crash",
+        r"^the worker process exited with code 0 while running hostile.exit_hard "
+        r"\(does your code call sys.exit, os._exit or exit\?\)$",
+    ):
         worker.call("hostile", "exit_hard")
     assert_recovers(worker)
     assert worker.generation == 2
@@ -675,7 +750,10 @@ def test_a_memory_bomb_is_a_memory_error(scratch, function):
 
 
 def test_numpy_and_scipy_import_well_within_the_default_memory_limit(scratch):
-    write_modules(scratch, {"heavy.py": '''
+    write_modules(
+        scratch,
+        {
+            "heavy.py": """
 import numpy as np
 import scipy.special
 
@@ -683,7 +761,9 @@ import scipy.special
 def peak_mb():
     with open("/proc/self/status") as status:
         return int(next(line for line in status if line.startswith("VmPeak")).split()[1]) // 1024
-'''})
+"""
+        },
+    )
     with make_worker(scratch) as worker:
         assert worker.call("heavy", "peak_mb").value < Limits().memory_mb * 0.6
 
@@ -720,8 +800,17 @@ def test_a_print_flood_is_truncated_and_the_call_still_returns(scratch):
 def test_the_environment_is_scrubbed(worker, scratch, monkeypatch):
     env = worker.call("hostile", "environment").value
     assert set(env) <= {
-        "PATH", "HOME", "LANG", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "OPENBLAS_NUM_THREADS",
-        "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LC_CTYPE",
+        "PATH",
+        "HOME",
+        "LANG",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONHASHSEED",
+        "OPENBLAS_NUM_THREADS",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_CORETYPE",
+        "OPENBLAS_L2_SIZE",
+        "LC_CTYPE",
         "PWD",  # the scratch folder, as HOME says (bubblewrap sets it)
     }
     assert env["PATH"] == "/usr/bin:/bin" and Path(env["HOME"]) == scratch and env["OMP_NUM_THREADS"] == "1"
@@ -812,8 +901,13 @@ print("refused")
 
 def test_a_dedicated_uid_needs_root(public_install, ordinary_user):
     prefix, home, _ = ordinary_user
-    done = subprocess.run([*prefix, str(public_install), "-c", NEEDS_ROOT], cwd=home, capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(home)})
+    done = subprocess.run(
+        [*prefix, str(public_install), "-c", NEEDS_ROOT],
+        cwd=home,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(home)},
+    )
     assert done.returncode == 0 and done.stdout.strip() == "refused", done.stderr
 
 
@@ -839,8 +933,16 @@ def test_hidden_paths_are_checked_by_mode_bits_where_they_cannot_be_mounted_over
     (base / "closed").chmod(0o750)
     (base / "metadata.json").chmod(0o640)
     (base / "open" / "tests.py").chmod(0o600)
-    check_hidden_paths((base / "closed", base / "metadata.json", base / "open" / "tests.py",
-                        base / "closed" / "tests.py", base / "does-not-exist"), uid)
+    check_hidden_paths(
+        (
+            base / "closed",
+            base / "metadata.json",
+            base / "open" / "tests.py",
+            base / "closed" / "tests.py",
+            base / "does-not-exist",
+        ),
+        uid,
+    )
     with pytest.raises(SandboxError, match=f"could read the hidden path {base / 'open'} .*; run: chmod o= "):
         check_hidden_paths((base / "closed", base / "open"), uid)
     (base / "metadata.json").chmod(0o644)
@@ -969,19 +1071,23 @@ def test_hidden_paths_give_no_data(open_base, uid_scratch, lease, hiding_level):
         path.chmod(0o755)
     for path in (hidden_folder / "tests" / "test_hidden.py", metadata):
         path.chmod(0o644)
-    with make_worker(uid_scratch, uid=lease, hidden_paths=(hidden_folder, metadata), confinement=hiding_level) as worker:
+    with make_worker(
+        uid_scratch, uid=lease, hidden_paths=(hidden_folder, metadata), confinement=hiding_level
+    ) as worker:
         assert worker.call("hostile", "list_folder", (str(hidden_folder),)).value == []
         with raises("exception", "FileNotFoundError"):
             worker.call("hostile", "read_file", (str(hidden_folder / "tests" / "test_hidden.py"),))
         assert worker.call("hostile", "read_file", (str(metadata),)).value == ""
         assert worker.call("hostile", "list_folder", (str(open_base),)).value == sorted(
-            ["scratch", "source", "submission_metadata.json"])  # hidden paths only are covered
+            ["scratch", "source", "submission_metadata.json"]
+        )  # hidden paths only are covered
     assert (hidden_folder / "tests" / "test_hidden.py").read_text().startswith("SECRET")  # only hidden from the worker
 
 
 @root_only
-def test_without_namespaces_readable_hidden_paths_are_refused(open_base, uid_scratch, lease, monkeypatch,
-                                                              public_install):
+def test_without_namespaces_readable_hidden_paths_are_refused(
+    open_base, uid_scratch, lease, monkeypatch, public_install
+):
     reachable_for(Confinement.PERMISSIONS, monkeypatch, public_install)
     hidden = open_base / "results"
     hidden.mkdir(mode=0o755)
@@ -989,7 +1095,8 @@ def test_without_namespaces_readable_hidden_paths_are_refused(open_base, uid_scr
     hidden.chmod(0o755)
     with pytest.raises(SandboxError, match=f"could read the hidden path {hidden} .*; run: chmod o= {hidden}$"):
         make_worker(uid_scratch, uid=lease, hidden_paths=(hidden,), confinement=Confinement.PERMISSIONS).call(
-            "activations", "sigmoid", (0.0,))
+            "activations", "sigmoid", (0.0,)
+        )
     hidden.chmod(0o750)
     with make_worker(uid_scratch, uid=lease, hidden_paths=(hidden,), confinement=Confinement.PERMISSIONS) as worker:
         with raises("exception", "PermissionError"):
@@ -1000,10 +1107,12 @@ def test_without_namespaces_readable_hidden_paths_are_refused(open_base, uid_scr
 def test_hidden_paths_holding_what_the_worker_needs_are_refused(uid_scratch, lease, uid_level):
     with pytest.raises(SandboxError, match=f"the hidden path {uid_scratch.parent} holds the scratch folder"):
         make_worker(uid_scratch, uid=lease, hidden_paths=(uid_scratch.parent,), confinement=uid_level).call(
-            "activations", "sigmoid", (0,))
+            "activations", "sigmoid", (0,)
+        )
     with pytest.raises(SandboxError, match="holds the Python environment"):
         make_worker(uid_scratch, uid=lease, hidden_paths=(Path(sys.prefix),), confinement=uid_level).call(
-            "activations", "sigmoid", (0,))
+            "activations", "sigmoid", (0,)
+        )
 
 
 @root_only
@@ -1087,8 +1196,11 @@ def test_many_calls_too_large_for_one_message_go_in_several_requests(scratch):
     arrays = [np.full(50_000, float(value)) for value in range(3)]  # 400 kB each, 1.2 MB together
     with make_worker(scratch, max_reply_bytes=1 << 20) as worker:
         results = worker.call_many("activations", "sigmoid", [((x,), {}) for x in arrays])
-        assert [float(result.value[0]) for result in results] == [0.5, float(1 / (1 + np.exp(-1))),
-                                                                    float(1 / (1 + np.exp(-2)))]
+        assert [float(result.value[0]) for result in results] == [
+            0.5,
+            float(1 / (1 + np.exp(-1))),
+            float(1 / (1 + np.exp(-2))),
+        ]
         assert worker.generation == 1
         with pytest.raises(CodecError, match="more than 1 MB of data"):  # one call that large cannot be sent
             worker.call("activations", "sigmoid", (np.zeros(200_000),))
@@ -1103,10 +1215,13 @@ def test_no_calls_start_no_worker(worker):
 
 
 def test_preloaded_modules_are_imported_before_the_first_call(tmp_path):
-    scratch = write_modules(tmp_path / "scratch", {
-        "marker.py": "open('imported.txt', 'w').write('yes')\n\ndef ping():\n    return 1\n",
-        "broken.py": "raise ValueError('broken at import')\n",
-    })
+    scratch = write_modules(
+        tmp_path / "scratch",
+        {
+            "marker.py": "open('imported.txt', 'w').write('yes')\n\ndef ping():\n    return 1\n",
+            "broken.py": "raise ValueError('broken at import')\n",
+        },
+    )
     with make_worker(scratch, preload=("marker", "broken")) as worker:
         worker.start()
         assert wait_for(lambda: (scratch / "imported.txt").exists()), "start() did not import the preloaded module"
@@ -1116,11 +1231,14 @@ def test_preloaded_modules_are_imported_before_the_first_call(tmp_path):
 
 
 def test_a_module_whose_import_kills_the_worker_fails_alone(tmp_path):
-    scratch = write_modules(tmp_path / "scratch", {
-        "exits.py": "import os\nos._exit(0)\n\ndef anything():\n    return 1\n",
-        "uses_exits.py": "import exits\n\ndef anything():\n    return 2\n",
-        "fine.py": "def ping():\n    return 1\n",
-    })
+    scratch = write_modules(
+        tmp_path / "scratch",
+        {
+            "exits.py": "import os\nos._exit(0)\n\ndef anything():\n    return 1\n",
+            "uses_exits.py": "import exits\n\ndef anything():\n    return 2\n",
+            "fine.py": "def ping():\n    return 1\n",
+        },
+    )
     with make_worker(scratch, preload=("exits", "uses_exits", "fine")) as worker:
         assert worker.call("fine", "ping").value == 1
         for module in ("exits", "uses_exits"):
@@ -1130,12 +1248,22 @@ def test_a_module_whose_import_kills_the_worker_fails_alone(tmp_path):
         assert worker.call("fine", "ping").value == 1 and worker.generation == 3
 
 
-@pytest.mark.parametrize(("source", "options", "message"), [
-    ("while True:\n    pass\n", {"call_timeout_seconds": 0.5},
-     "^importing bad.py did not finish within 0.5 s; is there an infinite loop"),
-    ("import os, sys\nos.write(int(sys.argv[sys.argv.index('--reply-fd') + 1]), b'\\x01' * 12)\n", {},
-     "^importing bad.py wrote into the grader's channel"),
-], ids=["never ends", "writes into the protocol"])
+@pytest.mark.parametrize(
+    ("source", "options", "message"),
+    [
+        (
+            "while True:\n    pass\n",
+            {"call_timeout_seconds": 0.5},
+            "^importing bad.py did not finish within 0.5 s; is there an infinite loop",
+        ),
+        (
+            "import os, sys\nos.write(int(sys.argv[sys.argv.index('--reply-fd') + 1]), b'\\x01' * 12)\n",
+            {},
+            "^importing bad.py wrote into the grader's channel",
+        ),
+    ],
+    ids=["never ends", "writes into the protocol"],
+)
 def test_a_module_whose_import_goes_wrong_fails_alone(tmp_path, source, options, message):
     scratch = write_modules(tmp_path / "scratch", {"bad.py": source, "fine.py": "def ping():\n    return 1\n"})
     with make_worker(scratch, preload=("bad", "fine"), **options) as worker:
@@ -1150,7 +1278,6 @@ def wait_for(condition, seconds: float = 5.0) -> bool:
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.02)
     return condition()
-
 
 
 @root_only

@@ -273,9 +273,7 @@ def test_structure_accepts_tuple_and_dict_subclasses():
 def test_structure_rejects_a_list_of_the_wrong_length():
     what = "the result of affine_backward"
     message = failure_message(assert_structure, [1, 2], ("dx", "dW", "db"), what=what)
-    assert message == (
-        "the result of affine_backward must be a tuple (dx, dW, db) of 3 items; got a list of 2 items."
-    )
+    assert message == ("the result of affine_backward must be a tuple (dx, dW, db) of 3 items; got a list of 2 items.")
 
 
 def test_structure_rejects_a_tuple_of_the_wrong_length_and_none():

@@ -89,8 +89,9 @@ def test_a_missing_square_is_named_for_results_that_cannot_be_negative():
 def test_right_rows_among_wrong_ones_are_named():
     got = EXPECTED.copy()
     got[[1, 3]] += 1.0
-    assert diagnose(got, EXPECTED) == ("rows 0, 2, 4 are right and the other 2 rows are wrong "
-                                       "(a loop or a mask that misses rows)")
+    assert diagnose(got, EXPECTED) == (
+        "rows 0, 2, 4 are right and the other 2 rows are wrong (a loop or a mask that misses rows)"
+    )
 
 
 def test_a_scalar_factor_is_named_only_when_it_is_a_simple_one():

@@ -28,9 +28,7 @@ def test_unchanged_names_the_function_argument_and_first_changed_entry():
     before = copy.deepcopy(x)
     x[2, 1] = 0.0
     message = failure_message(assert_unchanged, before, x, function="affine_forward", name="x")
-    assert message.startswith(
-        "affine_forward modified its argument x in place (x[2, 1] was 0.5, is now 0.0)."
-    )
+    assert message.startswith("affine_forward modified its argument x in place (x[2, 1] was 0.5, is now 0.0).")
     x[1, 0] = 0.25
     assert "(x[1, 0] was 0.5, is now 0.25)" in failure_message(
         assert_unchanged, before, x, function="affine_forward", name="x"

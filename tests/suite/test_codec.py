@@ -13,8 +13,21 @@ import numpy as np
 import pytest
 
 from autograder.suite.codec import (
-    DTYPES, MAX_DEPTH, CodecError, FunctionRef, Handle, HandleTracker, MessageReader, convert,
-    decode, encode, encode_bytes, plain_kind, read_message, reference_or_reject, write_message,
+    DTYPES,
+    MAX_DEPTH,
+    CodecError,
+    FunctionRef,
+    Handle,
+    HandleTracker,
+    MessageReader,
+    convert,
+    decode,
+    encode,
+    encode_bytes,
+    plain_kind,
+    read_message,
+    reference_or_reject,
+    write_message,
 )
 from autograder.suite.runtime import HandleTable
 
@@ -51,12 +64,37 @@ def assert_same(got, expected):
             assert math.copysign(1, got) == math.copysign(1, expected)
 
 
-@pytest.mark.parametrize("value", [
-    None, True, False, 0, -7, 2**80, -(2**70), 0.0, -0.0, 1.5, 1e-310, 1e308, math.inf, -math.inf, math.nan,
-    "", "héllo \n\"quoted\" \\ \u2603", [], (), {}, [1, [2, (3, {"a": None})]], (1,), ((),),
-    {"W": 1.0, "nested": {"b": [True, "x"]}, "": 0},
-    FunctionRef("network", "mlp_loss"), Handle(3, "function", 2, "a closure"),
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        False,
+        0,
+        -7,
+        2**80,
+        -(2**70),
+        0.0,
+        -0.0,
+        1.5,
+        1e-310,
+        1e308,
+        math.inf,
+        -math.inf,
+        math.nan,
+        "",
+        'héllo \n"quoted" \\ \u2603',
+        [],
+        (),
+        {},
+        [1, [2, (3, {"a": None})]],
+        (1,),
+        ((),),
+        {"W": 1.0, "nested": {"b": [True, "x"]}, "": 0},
+        FunctionRef("network", "mlp_loss"),
+        Handle(3, "function", 2, "a closure"),
+    ],
+)
 def test_plain_python_values_round_trip_with_exact_types(value):
     assert_same(round_trip(value), value)
 
@@ -118,25 +156,28 @@ class Custom:
     pass
 
 
-@pytest.mark.parametrize(("value", "type_name", "note"), [
-    (np.zeros(3).view(MyArray), "MyArray", "an ndarray subclass"),
-    (np.array([1, "a"], dtype=object), "ndarray[object]", "a numpy array of dtype object, not a numeric one"),
-    (np.array(["ab"]), "ndarray[<U2]", "a numpy array of dtype <U2, not a numeric one"),
-    (np.zeros(2, dtype=[("a", "<i8")]), "ndarray[[('a', '<i8')]]", ""),
-    (np.zeros(2, dtype=">f8"), "ndarray[>f8]", ""),
-    (np.zeros(2, dtype=np.longdouble), "ndarray[float128]", ""),
-    (np.ma.masked_array([1.0]), "MaskedArray", "an ndarray subclass"),
-    ({1, 2}, "set", ""),
-    ({1: "a"}, "dict", "a dict whose keys are not all strings"),
-    (b"bytes", "bytes", ""),
-    (1 + 2j, "complex", ""),
-    (Custom(), "Custom", ""),
-    ((x for x in ()), "generator", ""),
-    (lambda: 1, "function", ""),
-    (np.str_("s"), "numpy.str_", "a numpy scalar of dtype <U1, not a numeric one"),
-    (np.longdouble(1), "numpy.longdouble", "a numpy scalar of dtype float128, not a numeric one"),
-    (int, "type", ""),
-])
+@pytest.mark.parametrize(
+    ("value", "type_name", "note"),
+    [
+        (np.zeros(3).view(MyArray), "MyArray", "an ndarray subclass"),
+        (np.array([1, "a"], dtype=object), "ndarray[object]", "a numpy array of dtype object, not a numeric one"),
+        (np.array(["ab"]), "ndarray[<U2]", "a numpy array of dtype <U2, not a numeric one"),
+        (np.zeros(2, dtype=[("a", "<i8")]), "ndarray[[('a', '<i8')]]", ""),
+        (np.zeros(2, dtype=">f8"), "ndarray[>f8]", ""),
+        (np.zeros(2, dtype=np.longdouble), "ndarray[float128]", ""),
+        (np.ma.masked_array([1.0]), "MaskedArray", "an ndarray subclass"),
+        ({1, 2}, "set", ""),
+        ({1: "a"}, "dict", "a dict whose keys are not all strings"),
+        (b"bytes", "bytes", ""),
+        (1 + 2j, "complex", ""),
+        (Custom(), "Custom", ""),
+        ((x for x in ()), "generator", ""),
+        (lambda: 1, "function", ""),
+        (np.str_("s"), "numpy.str_", "a numpy scalar of dtype <U1, not a numeric one"),
+        (np.longdouble(1), "numpy.longdouble", "a numpy scalar of dtype float128, not a numeric one"),
+        (int, "type", ""),
+    ],
+)
 def test_values_that_are_not_plain_become_handles_with_their_type_name(value, type_name, note):
     table = HandleTable(generation=4)
     got = round_trip([value], fallback=table.store)[0]
@@ -166,6 +207,7 @@ def test_the_same_object_gets_the_same_handle_and_released_ones_are_forgotten():
 
 def test_a_nested_mix_of_plain_and_other_values():
     table = HandleTable(1)
+
     def cache():
         return 0
 
@@ -198,9 +240,11 @@ def test_a_fallback_must_return_a_reference():
 
 
 def test_resolvers_replace_handles_and_function_refs():
-    got = decode(encode_bytes([Handle(1, "x", 1), FunctionRef("m", "f")]),
-                 resolve_handle=lambda handle: ("object", handle.id),
-                 resolve_function=lambda ref: f"function {ref}")
+    got = decode(
+        encode_bytes([Handle(1, "x", 1), FunctionRef("m", "f")]),
+        resolve_handle=lambda handle: ("object", handle.id),
+        resolve_function=lambda ref: f"function {ref}",
+    )
     assert got == [("object", 1), "function m.f"]
 
 
@@ -232,34 +276,37 @@ def test_plain_kind_classifies_by_exact_type():
 # ------------------------------------------------------------------ the strict decoder
 
 
-@pytest.mark.parametrize(("header", "payload", "error"), [
-    ({"x": 1}, b"", "unexpected node"),
-    ({"t": [], "d": {}}, b"", "unexpected node"),
-    ({"t": {}}, b"", "unexpected node"),
-    ({"a": ["object", [1]]}, b"\0" * 8, "not allowed"),
-    ({"a": ["float128", [1]]}, b"\0" * 16, "not allowed"),
-    ({"a": [">f8", [1]]}, b"\0" * 8, "not allowed"),
-    ({"a": ["float64", [2]]}, b"\0" * 8, "larger than the data"),
-    ({"a": ["float64", [1]]}, b"\0" * 9, "not used"),
-    ({"a": ["float64", [-1]]}, b"", "invalid array shape"),
-    ({"a": ["float64", [1.0]]}, b"\0" * 8, "invalid array shape"),
-    ({"a": ["float64", [True]]}, b"\0" * 8, "invalid array shape"),
-    ({"a": ["float64", [0, 2**70]]}, b"", "invalid array shape"),
-    ({"a": ["float64", [1] * 40]}, b"\0" * 8, "invalid array shape"),
-    ({"a": ["float64", 3]}, b"\0" * 24, "unexpected node"),
-    ({"s": "int64"}, b"\0" * 4, "larger than the data"),
-    ({"s": ["int64"]}, b"\0" * 8, "not allowed"),
-    ({"F": ["m"]}, b"", "unexpected node"),
-    ({"F": ["", "f"]}, b"", "unexpected node"),
-    ({"H": [-1, "x", 1, ""]}, b"", "unexpected node"),
-    ({"H": [1, "x", 1]}, b"", "unexpected node"),
-    ({"H": [True, "x", 1, ""]}, b"", "unexpected node"),
-    (b"[1, 2", b"", "not valid JSON"),
-    (b"\xff\xfe", b"", "not valid JSON"),
-    (b"\"\\ud800\"", b"", "invalid unicode"),
-    (b"{\"d\": {\"\\udc00\": 1}}", b"", "invalid unicode"),
-    (b"1" * 5000, b"", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    ("header", "payload", "error"),
+    [
+        ({"x": 1}, b"", "unexpected node"),
+        ({"t": [], "d": {}}, b"", "unexpected node"),
+        ({"t": {}}, b"", "unexpected node"),
+        ({"a": ["object", [1]]}, b"\0" * 8, "not allowed"),
+        ({"a": ["float128", [1]]}, b"\0" * 16, "not allowed"),
+        ({"a": [">f8", [1]]}, b"\0" * 8, "not allowed"),
+        ({"a": ["float64", [2]]}, b"\0" * 8, "larger than the data"),
+        ({"a": ["float64", [1]]}, b"\0" * 9, "not used"),
+        ({"a": ["float64", [-1]]}, b"", "invalid array shape"),
+        ({"a": ["float64", [1.0]]}, b"\0" * 8, "invalid array shape"),
+        ({"a": ["float64", [True]]}, b"\0" * 8, "invalid array shape"),
+        ({"a": ["float64", [0, 2**70]]}, b"", "invalid array shape"),
+        ({"a": ["float64", [1] * 40]}, b"\0" * 8, "invalid array shape"),
+        ({"a": ["float64", 3]}, b"\0" * 24, "unexpected node"),
+        ({"s": "int64"}, b"\0" * 4, "larger than the data"),
+        ({"s": ["int64"]}, b"\0" * 8, "not allowed"),
+        ({"F": ["m"]}, b"", "unexpected node"),
+        ({"F": ["", "f"]}, b"", "unexpected node"),
+        ({"H": [-1, "x", 1, ""]}, b"", "unexpected node"),
+        ({"H": [1, "x", 1]}, b"", "unexpected node"),
+        ({"H": [True, "x", 1, ""]}, b"", "unexpected node"),
+        (b"[1, 2", b"", "not valid JSON"),
+        (b"\xff\xfe", b"", "not valid JSON"),
+        (b'"\\ud800"', b"", "invalid unicode"),
+        (b'{"d": {"\\udc00": 1}}', b"", "invalid unicode"),
+        (b"1" * 5000, b"", "not valid JSON"),
+    ],
+)
 def test_decoder_rejects_malformed_messages(header, payload, error):
     with pytest.raises(CodecError, match=error):
         decode(message(header, payload))
@@ -288,8 +335,15 @@ def test_decoder_refuses_a_message_over_the_callers_limit():
 
 def test_fuzzed_messages_raise_only_codec_errors():
     rng = random.Random(1)
-    valid = encode_bytes((np.arange(6, dtype=np.int32).reshape(2, 3), {"k": [1.5, None, "s"]},
-                          np.float16(2), Handle(1, "t", 1), FunctionRef("m", "f")))
+    valid = encode_bytes(
+        (
+            np.arange(6, dtype=np.int32).reshape(2, 3),
+            {"k": [1.5, None, "s"]},
+            np.float16(2),
+            Handle(1, "t", 1),
+            FunctionRef("m", "f"),
+        )
+    )
     samples = [bytes(rng.randrange(256) for _ in range(rng.randrange(40))) for _ in range(300)]
     for _ in range(1500):
         mutated = bytearray(valid)
@@ -316,7 +370,7 @@ def test_messages_cross_a_pipe_in_pieces():
         assert reader.read() is None  # nothing there yet
         received = None
         for start in range(0, len(data), 7000):
-            os.write(write_fd, data[start:start + 7000])
+            os.write(write_fd, data[start : start + 7000])
             received = reader.read() or received
             while received is None and (more := reader.read()) is not None:
                 received = more
@@ -383,6 +437,7 @@ def test_convert_replaces_and_resolves_like_a_round_trip():
     crossed = convert(value, fallback=table.store)
     assert crossed[0] is value[0] and crossed[1] == (table.store(thing), table.store(proxy))
     assert convert(crossed, fallback=reference_or_reject, resolve_handle=table.resolve)[1] == (thing, proxy)
+
     def fallback(item):
         return reference_or_reject(item) if item is proxy else table.store(item)
 

@@ -124,11 +124,24 @@ def test_check_fails(student):
 """
 
 
-@pytest.mark.parametrize("test, shown", [
-    ("test_student_raises", ["*def broken(x):*", "*return helper(x)*", "calc.py:11*", "*def helper(x):*",
-                             "*KeyError: 'missing'*", "*student.calc.broken({})*", "*broken raised KeyError*"]),
-    ("test_check_fails", ["*assert_scalar(student.calc.add(1.0, 1.0), 3.0*", "*CheckFailure*add(1, 1)*"]),
-])
+@pytest.mark.parametrize(
+    "test, shown",
+    [
+        (
+            "test_student_raises",
+            [
+                "*def broken(x):*",
+                "*return helper(x)*",
+                "calc.py:11*",
+                "*def helper(x):*",
+                "*KeyError: 'missing'*",
+                "*student.calc.broken({})*",
+                "*broken raised KeyError*",
+            ],
+        ),
+        ("test_check_fails", ["*assert_scalar(student.calc.add(1.0, 1.0), 3.0*", "*CheckFailure*add(1, 1)*"]),
+    ],
+)
 def test_local_failures_show_the_students_lines_and_no_engine_frame(handout, test, shown):
     handout.makepyfile(calc=STUDENT + FAILING_STUDENT, test_failing=FAILING_SUITE)
     result = handout.runpytest_subprocess(f"test_failing.py::{test}", "--tb=long")
@@ -140,8 +153,10 @@ def test_local_failures_show_the_students_lines_and_no_engine_frame(handout, tes
 
 def test_a_grader_error_run_locally_keeps_the_engine_frames(handout):
     """An engine bug (not the student's fault) is reported with its frames, for the instructor."""
-    handout.makepyfile(test_engine="import pytest\n\n@pytest.mark.points(1)\ndef test_engine(student):\n"
-                                   "    student.calc.add.map([1])\n")
+    handout.makepyfile(
+        test_engine="import pytest\n\n@pytest.mark.points(1)\ndef test_engine(student):\n"
+        "    student.calc.add.map([1])\n"
+    )
     result = handout.runpytest_subprocess("test_engine.py", "--tb=long")
     result.assert_outcomes(failed=1)
     assert any("autograder/suite/proxy.py" in line for line in result.outlines)

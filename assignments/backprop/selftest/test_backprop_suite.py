@@ -82,14 +82,14 @@ def test_template_earns_zero_with_a_not_implemented_message_per_test(tmp_path):
     assert [t["name"] for t in tests if "NotImplementedError" not in t["output"]] == []
 
 
-RECORDER = '''
+RECORDER = """
 import json, os
 
 
 def pytest_collection_finish(session):
     with open(os.environ["COLLECTED_FIXTURES"], "w") as stream:
         json.dump({item.nodeid: list(item.fixturenames) for item in session.items}, stream)
-'''
+"""
 
 
 def test_public_tests_never_use_the_reference(tmp_path):
@@ -165,8 +165,10 @@ BUGS = {
     ),
     "layers.relu_modifies_dh": (
         {"activation_backward: arguments unchanged, results repeatable, nothing remembered"},
-        ("activation_backward: arguments unchanged, results repeatable, nothing remembered",
-         "[relu: activation_backward: arguments unchanged] activation_backward modified its argument dh in place"),
+        (
+            "activation_backward: arguments unchanged, results repeatable, nothing remembered",
+            "[relu: activation_backward: arguments unchanged] activation_backward modified its argument dh in place",
+        ),
     ),
     "layers.positive_branch_at_kink": (
         {"activation_backward, prelu_backward: the z <= 0 branch at z = 0"},
@@ -192,8 +194,10 @@ BUGS = {
             "train: a short run of data.least_squares_loss, history of epoch losses going down, arguments unchanged",
             "train: arguments unchanged, results repeatable, nothing remembered",
         },
-        ("train: arguments unchanged, results repeatable, nothing remembered",
-         "Likely cause: your sgd_step, which train relies on, is wrong when called alone: sgd_step modified"),
+        (
+            "train: arguments unchanged, results repeatable, nothing remembered",
+            "Likely cause: your sgd_step, which train relies on, is wrong when called alone: sgd_step modified",
+        ),
     ),
 }
 """Mutant of the bug corpus -> (the tests it must fail, (a test, a text its message must contain))."""

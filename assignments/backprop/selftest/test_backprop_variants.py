@@ -87,8 +87,7 @@ def bitwise_equal(a, b):
     if isinstance(a, (list, tuple)):
         return type(a) is type(b) and len(a) == len(b) and all(map(bitwise_equal, a, b))
     if isinstance(a, np.ndarray):
-        return (type(b) is np.ndarray and a.dtype == b.dtype and a.shape == b.shape
-                and a.tobytes() == b.tobytes())
+        return type(b) is np.ndarray and a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
     return type(a) is type(b) and (a is b or a == b or (a != a and b != b))
 
 
@@ -178,10 +177,20 @@ X_GRID = X_GRID.reshape(-1, 7)
 """A dense grid over the range where the activations bend, and tiny and large magnitudes."""
 PRELU_SLOPES = rng.uniform(0.1, 0.9, 7)
 ACTIVATION_CALLS = [
-    ("threshold", (), {}), ("threshold", (), {"theta": 0.3}), ("sigmoid", (), {}), ("tanh", (), {}),
-    ("relu", (), {}), ("leaky_relu", (), {}), ("leaky_relu", (), {"slope": 0.2}),
-    ("prelu", (0.25,), {}), ("prelu", (PRELU_SLOPES,), {}), ("elu", (), {}), ("elu", (), {"alpha": 1.7}),
-    ("swish", (), {}), ("swish", (), {"beta": 1.5}), ("gelu", (), {}),
+    ("threshold", (), {}),
+    ("threshold", (), {"theta": 0.3}),
+    ("sigmoid", (), {}),
+    ("tanh", (), {}),
+    ("relu", (), {}),
+    ("leaky_relu", (), {}),
+    ("leaky_relu", (), {"slope": 0.2}),
+    ("prelu", (0.25,), {}),
+    ("prelu", (PRELU_SLOPES,), {}),
+    ("elu", (), {}),
+    ("elu", (), {"alpha": 1.7}),
+    ("swish", (), {}),
+    ("swish", (), {"beta": 1.5}),
+    ("gelu", (), {}),
 ]
 
 N, D, M = 4, 3, 5
@@ -191,21 +200,36 @@ Z, DH = 2.0 * rng.normal(size=(N, M)), rng.normal(size=(N, M))
 Z[0, :2] = 0.0  # the kink of the layers' backward passes
 LAYER_ALPHA = rng.uniform(0.1, 0.9, M)
 LAYER_ACTIVATIONS = [
-    ("sigmoid", {}), ("tanh", {}), ("relu", {}), ("leaky_relu", {"slope": 0.2}), ("elu", {"alpha": 1.7}),
-    ("swish", {"beta": 1.5}), ("gelu", {}),
+    ("sigmoid", {}),
+    ("tanh", {}),
+    ("relu", {}),
+    ("leaky_relu", {"slope": 0.2}),
+    ("elu", {"alpha": 1.7}),
+    ("swish", {"beta": 1.5}),
+    ("gelu", {}),
 ]
 
 BCE_SCORES = np.array([0.5, -1.2, 2.0, 40.0, -40.0, 1e3, -1e3, 1e4])
 BCE_LABELS = np.array([1, 0, 1, 0, 1, 0, 1, 1])
 SOFTMAX_SCORES, SOFTMAX_LABELS = 2.0 * rng.normal(size=(5, 4)), np.array([0, 3, 1, 1, 2])
 SOFTMAX_EXTREME = np.array([[1e3, -1e3, 0.0], [0.0, 1e3, 999.0], [-1e3, -1e3, -1e3]])
-WINDOW_PARAMS = {"E": rng.normal(size=(6, 2)), "W": rng.normal(size=(4, 6)), "b": rng.normal(size=4),
-                 "u": rng.normal(size=4)}
+WINDOW_PARAMS = {
+    "E": rng.normal(size=(6, 2)),
+    "W": rng.normal(size=(4, 6)),
+    "b": rng.normal(size=4),
+    "u": rng.normal(size=4),
+}
 WINDOWS = np.array([[0, 1, 2], [2, 2, 3], [4, 1, 0], [5, 3, 3], [1, 4, 2]])
 WINDOW_LABELS = np.array([1, 0, 1, 0, 1])
 MLP_X, MLP_Y = rng.normal(size=(6, 3)), np.array([0, 2, 1, 1, 0, 2])
-MLP_PARAMS = {"W1": rng.normal(size=(5, 3)), "b1": rng.normal(size=5), "W2": rng.normal(size=(4, 5)),
-              "b2": rng.normal(size=4), "W3": rng.normal(size=(3, 4)), "b3": rng.normal(size=3)}
+MLP_PARAMS = {
+    "W1": rng.normal(size=(5, 3)),
+    "b1": rng.normal(size=5),
+    "W2": rng.normal(size=(4, 5)),
+    "b2": rng.normal(size=4),
+    "W3": rng.normal(size=(3, 4)),
+    "b3": rng.normal(size=3),
+}
 LINEAR_PARAMS = {"W1": rng.normal(size=(3, 3)), "b1": rng.normal(size=3)}
 CHAIN = ([rng.normal(size=s) for s in [(4, 3), (5, 4), (2, 5)]], [rng.normal(size=s) for s in [4, 5, 2]])
 SQUARE_CHAIN = ([rng.normal(size=(3, 3)) for _ in range(3)], [rng.normal(size=3) for _ in range(3)])
@@ -276,8 +300,14 @@ def battery(modules):
         calls.append((f"affine_backward {shape}", affine_backward, (dout, X_AFF, W, b), {}))
     for name, params in LAYER_ACTIVATIONS:
         calls.append((f"activation_forward {name}", output_of(lay.activation_forward), (Z, name), params))
-        calls.append((f"activation_backward {name}", backward_of(lay.activation_forward, lay.activation_backward),
-                      (DH, Z, name), params))
+        calls.append(
+            (
+                f"activation_backward {name}",
+                backward_of(lay.activation_forward, lay.activation_backward),
+                (DH, Z, name),
+                params,
+            )
+        )
     calls.append(("prelu_forward", output_of(lay.prelu_forward), (Z, LAYER_ALPHA), {}))
     calls.append(("prelu_backward", backward_of(lay.prelu_forward, lay.prelu_backward), (DH, Z, LAYER_ALPHA), {}))
 
@@ -286,11 +316,19 @@ def battery(modules):
         ("sigmoid_bce_loss float labels", net.sigmoid_bce_loss, (BCE_SCORES, BCE_LABELS.astype(float)), {}),
         ("sigmoid_bce_loss moderate", net.sigmoid_bce_loss, (BCE_SCORES[:3], BCE_LABELS[:3]), {}),
         ("softmax_cross_entropy_loss", net.softmax_cross_entropy_loss, (SOFTMAX_SCORES, SOFTMAX_LABELS), {}),
-        ("softmax_cross_entropy_loss extreme", net.softmax_cross_entropy_loss,
-         (SOFTMAX_EXTREME, np.array([1, 2, 0])), {}),
+        (
+            "softmax_cross_entropy_loss extreme",
+            net.softmax_cross_entropy_loss,
+            (SOFTMAX_EXTREME, np.array([1, 2, 0])),
+            {},
+        ),
         ("window_classifier_loss", net.window_classifier_loss, (WINDOW_PARAMS, WINDOWS, WINDOW_LABELS), {}),
-        ("window_classifier_loss sigmoid", net.window_classifier_loss, (WINDOW_PARAMS, WINDOWS, WINDOW_LABELS),
-         {"activation": "sigmoid"}),
+        (
+            "window_classifier_loss sigmoid",
+            net.window_classifier_loss,
+            (WINDOW_PARAMS, WINDOWS, WINDOW_LABELS),
+            {"activation": "sigmoid"},
+        ),
         ("window_classifier_predict", net.window_classifier_predict, (WINDOW_PARAMS, WINDOWS), {}),
         ("mlp_loss", net.mlp_loss, (MLP_PARAMS, MLP_X, MLP_Y), {}),
         ("mlp_loss tanh", net.mlp_loss, (MLP_PARAMS, MLP_X, MLP_Y), {"activation": "tanh"}),
@@ -305,8 +343,10 @@ def battery(modules):
     calls += [
         ("sgd_step", opt.sgd_step, (SGD_PARAMS, SGD_GRADS, 0.3), {}),
         ("sgd_step extra grads", opt.sgd_step, (SGD_PARAMS, {**SGD_GRADS, "unused": np.ones(2)}, 0.3), {}),
-        *[(f"minibatch_indices{args}", opt.minibatch_indices, args, {})
-          for args in [(10, 3, 7), (10, 5, 7), (4, 10, 3), (0, 3, 1)]],
+        *[
+            (f"minibatch_indices{args}", opt.minibatch_indices, args, {})
+            for args in [(10, 3, 7), (10, 5, 7), (4, 10, 3), (0, 3, 1)]
+        ],
         ("train least squares", opt.train, (least_squares, LS_PARAMS, LS_X, LS_Y, 0.1, 3, 4, 11), {}),
         ("train mlp", opt.train, (net.mlp_loss, TRAIN_PARAMS, TRAIN_X, TRAIN_Y, 0.5, 2, 3, 0), {}),
     ]

@@ -60,6 +60,5 @@ def test_script_prints_a_readable_report():
     run = subprocess.run([sys.executable, str(SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    for name in ("mlp_spirals_train_accuracy", "linear_spirals_train_accuracy",
-                 "window_classifier_test_accuracy"):
+    for name in ("mlp_spirals_train_accuracy", "linear_spirals_train_accuracy", "window_classifier_test_accuracy"):
         assert any(line.startswith(name) and "met" in line for line in lines), run.stdout

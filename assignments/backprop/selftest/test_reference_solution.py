@@ -198,40 +198,68 @@ SLOPE, ELU_ALPHA, SWISH_BETA, THETA = 0.2, 1.7, 1.5, 0.3
 
 ACTIVATION_CASES = [
     ActivationCase(
-        "threshold", activations.threshold, activations.threshold_grad,
-        lambda v: 1.0 if v > THETA else 0.0, lambda v: 0.0, {"theta": THETA}, kink=THETA, stable=False,
+        "threshold",
+        activations.threshold,
+        activations.threshold_grad,
+        lambda v: 1.0 if v > THETA else 0.0,
+        lambda v: 0.0,
+        {"theta": THETA},
+        kink=THETA,
+        stable=False,
     ),
     ActivationCase(
-        "sigmoid", activations.sigmoid, activations.sigmoid_grad,
-        scalar_sigmoid, lambda v: math.exp(-abs(v)) / (1.0 + math.exp(-abs(v))) ** 2,
+        "sigmoid",
+        activations.sigmoid,
+        activations.sigmoid_grad,
+        scalar_sigmoid,
+        lambda v: math.exp(-abs(v)) / (1.0 + math.exp(-abs(v))) ** 2,
     ),
     ActivationCase(
-        "tanh", activations.tanh, activations.tanh_grad,
-        math.tanh, lambda v: 1.0 / math.cosh(v) ** 2 if abs(v) < 700 else 0.0,
+        "tanh",
+        activations.tanh,
+        activations.tanh_grad,
+        math.tanh,
+        lambda v: 1.0 / math.cosh(v) ** 2 if abs(v) < 700 else 0.0,
     ),
     ActivationCase(
-        "relu", activations.relu, activations.relu_grad,
-        lambda v: v if v > 0 else 0.0, lambda v: 1.0 if v > 0 else 0.0, stable=False,
+        "relu",
+        activations.relu,
+        activations.relu_grad,
+        lambda v: v if v > 0 else 0.0,
+        lambda v: 1.0 if v > 0 else 0.0,
+        stable=False,
     ),
     ActivationCase(
-        "leaky_relu", activations.leaky_relu, activations.leaky_relu_grad,
-        lambda v: v if v > 0 else SLOPE * v, lambda v: 1.0 if v > 0 else SLOPE,
-        {"slope": SLOPE}, stable=False,
+        "leaky_relu",
+        activations.leaky_relu,
+        activations.leaky_relu_grad,
+        lambda v: v if v > 0 else SLOPE * v,
+        lambda v: 1.0 if v > 0 else SLOPE,
+        {"slope": SLOPE},
+        stable=False,
     ),
     ActivationCase(
-        "elu", activations.elu, activations.elu_grad,
+        "elu",
+        activations.elu,
+        activations.elu_grad,
         lambda v: v if v > 0 else ELU_ALPHA * math.expm1(v),
-        lambda v: 1.0 if v > 0 else ELU_ALPHA * math.exp(v), {"alpha": ELU_ALPHA},
+        lambda v: 1.0 if v > 0 else ELU_ALPHA * math.exp(v),
+        {"alpha": ELU_ALPHA},
     ),
     ActivationCase(
-        "swish", activations.swish, activations.swish_grad,
+        "swish",
+        activations.swish,
+        activations.swish_grad,
         lambda v: v * scalar_sigmoid(SWISH_BETA * v),
         lambda v: scalar_sigmoid(SWISH_BETA * v) * (1 + SWISH_BETA * v * scalar_sigmoid(-SWISH_BETA * v)),
         {"beta": SWISH_BETA},
     ),
     ActivationCase(
-        "gelu", activations.gelu, activations.gelu_grad,
-        lambda v: v * scalar_normal_cdf(v), lambda v: scalar_normal_cdf(v) + v * scalar_normal_pdf(v),
+        "gelu",
+        activations.gelu,
+        activations.gelu_grad,
+        lambda v: v * scalar_normal_cdf(v),
+        lambda v: scalar_normal_cdf(v) + v * scalar_normal_pdf(v),
     ),
 ]
 STABLE_CASES = [case for case in ACTIVATION_CASES if case.stable]
@@ -308,8 +336,14 @@ def test_gelu_known_values_and_negative_tail():
     x = np.array([-10.0, -2.7, -1.0, 0.0, 1.0, 2.0])
     # Φ(−1) = 0.15865525393145707, Φ(1) = 0.8413447460685429, Φ(2) = 0.9772498680518208,
     # Φ(−10) = 7.619853024160527e-24 (standard normal tables).
-    expected = [-7.619853024160527e-23, -2.7 * 0.0034669738030406647, -0.15865525393145707, 0.0,
-                0.8413447460685429, 1.9544997361036416]
+    expected = [
+        -7.619853024160527e-23,
+        -2.7 * 0.0034669738030406647,
+        -0.15865525393145707,
+        0.0,
+        0.8413447460685429,
+        1.9544997361036416,
+    ]
     assert_values(activations.gelu(x), expected, rtol=1e-9, atol=0)
 
 
@@ -411,8 +445,10 @@ def test_activation_layer_by_name(case, request):
     h, cache = assert_pure_and_repeatable(layers.activation_forward, z, case.name, **case.params)
     assert_values(h, elementwise(case.value, z))
     dz = assert_pure_and_repeatable(layers.activation_backward, dh, cache)
+
     def forward(v):
         return layers.activation_forward(v, case.name, **case.params)[0]
+
     assert_gradient(dz, numerical_vjp(forward, z, dh))
 
 
@@ -541,17 +577,17 @@ def window_scores(params, windows, f):
 def test_window_classifier_loss_values_and_gradients(activation, label_dtype, request):
     params = window_params(rng_for(request.node.name))
     labels = np.array([1, 0, 0, 1], dtype=label_dtype)
-    loss, grads = assert_pure_and_repeatable(
-        network.window_classifier_loss, params, WINDOWS, labels, activation
-    )
+    loss, grads = assert_pure_and_repeatable(network.window_classifier_loss, params, WINDOWS, labels, activation)
     scores = window_scores(params, WINDOWS, WINDOW_ACTIVATIONS[activation])
     expected = np.mean([scalar_softplus(-s) if t else scalar_softplus(s) for s, t in zip(scores, labels)])
     assert type(loss) is float
     assert loss == pytest.approx(expected, rel=1e-9)
     assert list(grads) == ["E", "W", "b", "u"]
     for key in params:
+
         def loss_of(value, key=key):
             return network.window_classifier_loss({**params, key: value}, WINDOWS, labels, activation)[0]
+
         assert_gradient(grads[key], numerical_vjp(loss_of, params[key], 1.0))
     assert_values(grads["E"][7], np.zeros(DIM), atol=0)
 
@@ -561,8 +597,9 @@ def test_window_classifier_accumulates_a_word_that_fills_the_window(request):
     windows = np.array([[4, 4, 4, 4, 4], [4, 0, 4, 0, 4]], dtype=np.int64)
     labels = np.array([1, 0])
     _, grads = network.window_classifier_loss(params, windows, labels)
-    numeric = numerical_vjp(lambda v: network.window_classifier_loss({**params, "E": v}, windows, labels)[0],
-                            params["E"], 1.0)
+    numeric = numerical_vjp(
+        lambda v: network.window_classifier_loss({**params, "E": v}, windows, labels)[0], params["E"], 1.0
+    )
     assert_gradient(grads["E"], numeric)
 
 
@@ -577,10 +614,13 @@ def test_window_classifier_predict(activation, request):
 def test_window_classifier_default_activation_is_tanh(request):
     params = window_params(rng_for(request.node.name))
     labels = np.array([1, 0, 1, 1])
-    assert_bitwise_equal(network.window_classifier_loss(params, WINDOWS, labels),
-                         network.window_classifier_loss(params, WINDOWS, labels, "tanh"))
-    assert_bitwise_equal(network.window_classifier_predict(params, WINDOWS),
-                         network.window_classifier_predict(params, WINDOWS, "tanh"))
+    assert_bitwise_equal(
+        network.window_classifier_loss(params, WINDOWS, labels),
+        network.window_classifier_loss(params, WINDOWS, labels, "tanh"),
+    )
+    assert_bitwise_equal(
+        network.window_classifier_predict(params, WINDOWS), network.window_classifier_predict(params, WINDOWS, "tanh")
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -621,8 +661,10 @@ def test_mlp_loss_values_and_gradients(sizes, activation, request):
     assert loss == pytest.approx(-np.mean(log_probabilities[np.arange(4), y]), rel=1e-9)
     assert list(grads) == list(params)
     for key in params:
+
         def loss_of(value, key=key):
             return network.mlp_loss({**params, key: value}, X, y, activation)[0]
+
         assert_gradient(grads[key], numerical_vjp(loss_of, params[key], 1.0))
 
 
@@ -694,7 +736,7 @@ def test_minibatch_indices_is_the_pinned_permutation(n, batch_size, seed):
     assert isinstance(batches, list) and len(batches) == math.ceil(n / batch_size)
     for number, batch in enumerate(batches):
         assert_array(batch, (min(batch_size, n - number * batch_size),), dtype=np.int64)
-        np.testing.assert_array_equal(batch, permutation[number * batch_size:(number + 1) * batch_size])
+        np.testing.assert_array_equal(batch, permutation[number * batch_size : (number + 1) * batch_size])
 
 
 @pytest.mark.parametrize("batch_size", [0, -2])
@@ -720,14 +762,15 @@ def least_squares_problem(rng, n):
 def test_train_follows_the_per_epoch_seed_rule(n, batch_size, epochs, request):
     params, X, y = least_squares_problem(rng_for(request.node.name), n)
     lr, seed = 0.05, 11
-    trained, history = assert_pure_and_repeatable(optim.train, least_squares_loss, params, X, y,
-                                                  lr, epochs, batch_size, seed)
+    trained, history = assert_pure_and_repeatable(
+        optim.train, least_squares_loss, params, X, y, lr, epochs, batch_size, seed
+    )
     expected_params, expected_history = dict(params), []
     for epoch in range(epochs):
         order = np.random.default_rng(seed + epoch).permutation(n)
         losses = []
         for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             loss, grads = least_squares_loss(expected_params, X[idx], y[idx])
             losses.append(loss)
             expected_params = {key: expected_params[key] - lr * grads[key] for key in expected_params}
@@ -758,8 +801,17 @@ def test_train_with_the_mlp_loss(request):
 @pytest.mark.parametrize("change", [{"epochs": 0}, {"batch_size": 0}, {"y": np.zeros(3)}], ids=str)
 def test_train_rejects_invalid_arguments(change, request):
     params, X, y = least_squares_problem(rng_for(request.node.name), 5)
-    arguments = {"loss_fn": least_squares_loss, "params": params, "X": X, "y": y,
-                 "lr": 0.1, "epochs": 2, "batch_size": 2, "seed": 0, **change}
+    arguments = {
+        "loss_fn": least_squares_loss,
+        "params": params,
+        "X": X,
+        "y": y,
+        "lr": 0.1,
+        "epochs": 2,
+        "batch_size": 2,
+        "seed": 0,
+        **change,
+    }
     with pytest.raises(ValueError):
         optim.train(**arguments)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.suite.assignment import Assignment, list_assignments, load
 from autograder.grading.stubs import BEGIN_MARKER, END_MARKER, solution_functions, template_differences
+from autograder.suite.assignment import Assignment, list_assignments, load
 
 ROOT = Path(__file__).resolve().parents[3]
 ASSIGNMENTS = list_assignments(ROOT)
@@ -126,12 +126,9 @@ def probe(assignment: Assignment, tmp_path_factory) -> dict:
         str(assignment.template), str(assignment.folder), str(report_path),
         json.dumps(requested_functions(assignment)),
     ]  # fmt: skip
-    result = subprocess.run(
-        command, cwd=assignment.template, capture_output=True, text=True, timeout=300
-    )
+    result = subprocess.run(command, cwd=assignment.template, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and report_path.exists(), (
-        f"the template probe of {assignment.name} failed (exit {result.returncode}):\n"
-        f"{result.stdout}{result.stderr}"
+        f"the template probe of {assignment.name} failed (exit {result.returncode}):\n{result.stdout}{result.stderr}"
     )
     return json.loads(report_path.read_text())
 
@@ -183,17 +180,13 @@ def test_template_holds_no_solution_code(assignment):
 
 def test_backprop_solution_functions_are_the_contract():
     found = {
-        module: set(functions)
-        for module, functions in requested_functions(load("backprop", ROOT)).items()
-        if functions
+        module: set(functions) for module, functions in requested_functions(load("backprop", ROOT)).items() if functions
     }
     problems = []
     for module in sorted(BACKPROP_CONTRACT.keys() | found.keys()):
         wanted, got = BACKPROP_CONTRACT.get(module, set()), found.get(module, set())
         if got != wanted:
-            problems.append(
-                f"{module}: missing {sorted(wanted - got)}, not in the contract {sorted(got - wanted)}"
-            )
+            problems.append(f"{module}: missing {sorted(wanted - got)}, not in the contract {sorted(got - wanted)}")
     assert not problems, "solution functions differ from backprop-contract.md:\n" + "\n".join(problems)
 
 

@@ -211,7 +211,9 @@ def assert_values(got: Any, expected: Any, *, what: str) -> None:
         assert_array(got, np.array(expected, dtype=np.float64), what=what)
     elif isinstance(expected, (list, tuple)):
         if not isinstance(got, (list, tuple)) or len(got) != len(expected):
-            raise CheckFailure(f"{what} must be a sequence of {count_items(len(expected), 'item')}; got {describe(got)}.")
+            raise CheckFailure(
+                f"{what} must be a sequence of {count_items(len(expected), 'item')}; got {describe(got)}."
+            )
         for index, (got_item, expected_item) in enumerate(zip(got, expected)):
             assert_values(got_item, expected_item, what=f"{what}[{index}]")
     else:
@@ -245,11 +247,16 @@ def pure_and_repeatable(cases: Cases, function: Any, arguments: dict[str, Any], 
     with cases.case(f"{label}{name}: repeatable"):
         assert_same_bits(comparable(results[0]), comparable(results[1]), function=name)
     if again is not None:
-        with cases.case(f"{label}{name}: no results kept between calls"), lead(
-            f"Called again with other values of the same shapes, {name} returned bitwise what it returned the "
-            "call before, a result remembered (e.g. memoised by shape) instead of computed:"
+        with (
+            cases.case(f"{label}{name}: no results kept between calls"),
+            lead(
+                f"Called again with other values of the same shapes, {name} returned bitwise what it returned the "
+                "call before, a result remembered (e.g. memoised by shape) instead of computed:"
+            ),
         ):
-            stale = first_difference(comparable(documented(results[2], cache)), comparable(documented(results[0], cache)))
+            stale = first_difference(
+                comparable(documented(results[2], cache)), comparable(documented(results[0], cache))
+            )
             if stale is None:  # a wrong but fresh result is the value tests' business
                 assert_values(documented(results[2], cache), again.expected, what=f"the result of {name}")
 

@@ -88,9 +88,7 @@ def assert_array(
         )
 
 
-def assert_int_array(
-    got: Any, expected: np.ndarray, *, what: str, show_inputs: dict[str, Any] | None = None
-) -> None:
+def assert_int_array(got: Any, expected: np.ndarray, *, what: str, show_inputs: dict[str, Any] | None = None) -> None:
     """Assert that ``got`` is an ndarray of signed integers (e.g. int64) with the shape of
     ``expected`` (a signed integer ndarray, e.g. labels or a permutation) and equal to it."""
     _require_expected_array(expected, np.signedinteger)
@@ -126,9 +124,7 @@ def assert_scalar(
             f"got {describe(got)}.{_scalar_advice(got)}"
         )
     if not math.isfinite(got):
-        raise CheckFailure(
-            f"{what} is {format_number(got)}, not a finite number; {NOT_FINITE_ADVICE}"
-        )
+        raise CheckFailure(f"{what} is {format_number(got)}, not a finite number; {NOT_FINITE_ADVICE}")
     allowed = atol + rtol * abs(expected)
     if not abs(got - expected) <= allowed:
         cause = diagnose(got, expected, candidates=candidates, batch_size=batch_size)
@@ -164,8 +160,7 @@ def assert_structure(got: Any, expected: int | Sequence[str] | Set, *, what: str
 def _check_form(got: Any, what: str, shape: tuple[int, ...], dtype: Any, shape_cause: str | None) -> None:
     if type(got) is not np.ndarray:
         raise CheckFailure(
-            f"{what} must be a numpy array (numpy.ndarray) of shape {shape}; "
-            f"got {describe(got)}.{_array_advice(got)}"
+            f"{what} must be a numpy array (numpy.ndarray) of shape {shape}; got {describe(got)}.{_array_advice(got)}"
         )
     if got.shape != shape:
         raise CheckFailure(
@@ -174,8 +169,7 @@ def _check_form(got: Any, what: str, shape: tuple[int, ...], dtype: Any, shape_c
         )
     if not np.issubdtype(got.dtype, dtype):
         raise CheckFailure(
-            f"{what} has dtype {got.dtype} but must have dtype {_dtype_name(dtype)}"
-            f"{_dtype_advice(got.dtype, dtype)}."
+            f"{what} has dtype {got.dtype} but must have dtype {_dtype_name(dtype)}{_dtype_advice(got.dtype, dtype)}."
         )
     if np.issubdtype(got.dtype, np.inexact):
         not_finite = np.flatnonzero(~np.isfinite(got))
@@ -197,17 +191,14 @@ def _require_expected_array(expected: Any, kind: Any) -> None:
 def _check_length(got: Any, length: int, names: str, what: str) -> None:
     if not isinstance(got, tuple) or len(got) != length:
         raise CheckFailure(
-            f"{what} must be a tuple {names}of {count_items(length, 'item')}; "
-            f"got {describe(got)}.{_return_advice(got)}"
+            f"{what} must be a tuple {names}of {count_items(length, 'item')}; got {describe(got)}.{_return_advice(got)}"
         )
 
 
 def _check_keys(got: Any, keys: Set, what: str) -> None:
     wanted = ", ".join(sorted(repr(key) for key in keys))
     if not isinstance(got, dict):
-        raise CheckFailure(
-            f"{what} must be a dict with the keys {wanted}; got {describe(got)}.{_return_advice(got)}"
-        )
+        raise CheckFailure(f"{what} must be a dict with the keys {wanted}; got {describe(got)}.{_return_advice(got)}")
     missing = sorted(repr(key) for key in keys if key not in got)
     unexpected = sorted(repr(key)[:40] for key in got if key not in keys)
     if missing or unexpected:

@@ -35,12 +35,10 @@ DIVIDED_BY_BATCH = (
     "the result is divided by the batch size once too often"
 )
 EXTRA_FIRST_AXIS = (
-    "it has an extra first axis of length {n}, "
-    "e.g. one row per example that must be summed over the batch (axis 0)"
+    "it has an extra first axis of length {n}, e.g. one row per example that must be summed over the batch (axis 0)"
 )
 MISSING_FIRST_AXIS = (
-    "the first axis (length {n}) is missing, "
-    "e.g. summed over the batch where one value per example is expected"
+    "the first axis (length {n}) is missing, e.g. summed over the batch where one value per example is expected"
 )
 NOT_SUMMED = "it keeps one row per example: these rows must be summed over the batch (axis 0)"
 SUMMED = "it is summed over the batch (axis 0), but one value per example is expected"
@@ -97,8 +95,7 @@ def shape_hint(got_shape: tuple[int, ...], expected_shape: tuple[int, ...]) -> s
     if _without_ones(got_shape) == _without_ones(expected_shape):
         if len(got_shape) > len(expected_shape):
             return (
-                "it has an extra axis of length 1 (a column or row vector, "
-                "e.g. from keepdims=True or reshape(-1, 1))"
+                "it has an extra axis of length 1 (a column or row vector, e.g. from keepdims=True or reshape(-1, 1))"
             )
         return "an axis of length 1 is missing (e.g. a reduction without keepdims=True)"
     if got_shape[1:] == expected_shape:
@@ -116,36 +113,56 @@ def _generic_patterns(got: np.ndarray, expected: np.ndarray, batch_size: int | N
     if batch_size is not None and batch_size > 1:
         yield TIMES_BATCH.format(n=batch_size), lambda: _matches(got, expected * batch_size)
         yield DIVIDED_BY_BATCH.format(n=batch_size), lambda: _matches(got, expected / batch_size)
-    yield NOT_SUMMED, lambda: (
-        got.ndim >= 1 and got.shape[1:] == expected.shape and _matches(got.sum(axis=0), expected)
-    )
-    yield SUMMED, lambda: (
-        expected.ndim >= 1 and expected.shape[1:] == got.shape and _matches(got, expected.sum(axis=0))
-    )
+    yield NOT_SUMMED, lambda: got.ndim >= 1 and got.shape[1:] == expected.shape and _matches(got.sum(axis=0), expected)
+    yield SUMMED, lambda: expected.ndim >= 1 and expected.shape[1:] == got.shape and _matches(got, expected.sum(axis=0))
     factor = _simple_factor(got, expected)
     if factor is not None:
         change = "missing" if abs(factor[0]) > 1 else "extra"
         yield FACTOR.format(factor=factor[1], change=f"{change} (a factor, a normaliser or a step size)"), lambda: True
     yield SQUARED, lambda: not _matches(expected**2, expected) and _matches(got, expected**2)
-    yield SQUARE_ROOT, lambda: (
-        bool(np.all(expected >= 0)) and not _matches(np.sqrt(expected), expected) and _matches(got, np.sqrt(expected))
+    yield (
+        SQUARE_ROOT,
+        lambda: (
+            bool(np.all(expected >= 0))
+            and not _matches(np.sqrt(expected), expected)
+            and _matches(got, np.sqrt(expected))
+        ),
     )
-    yield RESHAPED, lambda: (  # not for axes of length 1 only, which shape_hint names better
-        got.shape != expected.shape and got.size == expected.size
-        and _without_ones(got.shape) != _without_ones(expected.shape)
-        and _matches(got.reshape(-1), expected.reshape(-1)))
+    yield (
+        RESHAPED,
+        lambda: (  # not for axes of length 1 only, which shape_hint names better
+            got.shape != expected.shape
+            and got.size == expected.size
+            and _without_ones(got.shape) != _without_ones(expected.shape)
+            and _matches(got.reshape(-1), expected.reshape(-1))
+        ),
+    )
     if got.shape == expected.shape and got.size >= 2:
         what = "the rows are" if got.ndim >= 2 and _rows_reordered(got, expected) else "the entries are"
-        yield REORDERED.format(what=what), lambda: (
-            not _matches(got, expected) and _matches(np.sort(got, axis=None), np.sort(expected, axis=None)))
+        yield (
+            REORDERED.format(what=what),
+            lambda: not _matches(got, expected) and _matches(np.sort(got, axis=None), np.sort(expected, axis=None)),
+        )
     rows = _right_rows(got, expected)
     if rows is not None:
         right, wrong = rows
         yield SOME_ROWS.format(right=_listed(right), wrong=wrong), lambda: True
 
 
-SIMPLE_FACTORS = {2: "2", 3: "3", 4: "4", 0.5: "1/2", 1 / 3: "1/3", 0.25: "1/4", -2: "-2", -0.5: "-1/2", 10: "10",
-                  0.1: "1/10", 2 / 3: "2/3", 1.5: "3/2"}
+SIMPLE_FACTORS = {
+    2: "2",
+    3: "3",
+    4: "4",
+    0.5: "1/2",
+    1 / 3: "1/3",
+    0.25: "1/4",
+    -2: "-2",
+    -0.5: "-1/2",
+    10: "10",
+    0.1: "1/10",
+    2 / 3: "2/3",
+    1.5: "3/2",
+}
 """The factors a slip gives (a doubled term, a missing 1/2 of a squared loss, a step 2h for h, ...),
 as printed."""
 
@@ -170,8 +187,13 @@ def _simple_factor(got: np.ndarray, expected: np.ndarray) -> tuple[float, str] |
 
 def _rows_reordered(got: np.ndarray, expected: np.ndarray) -> bool:
     """The rows (first axis) of ``got`` are those of ``expected`` in another order."""
-    order = lambda values: values.reshape(len(values), -1)[np.lexsort(values.reshape(len(values), -1).T[::-1])]
-    return _matches(order(got), order(expected))
+    return _matches(_sorted_rows(got), _sorted_rows(expected))
+
+
+def _sorted_rows(values: np.ndarray) -> np.ndarray:
+    """The rows of ``values`` (flattened beyond the first axis) in lexicographic order."""
+    rows = values.reshape(len(values), -1)
+    return rows[np.lexsort(rows.T[::-1])]
 
 
 def _right_rows(got: np.ndarray, expected: np.ndarray) -> tuple[list[int], int] | None:

@@ -298,9 +298,7 @@ def _probe_points(
         yield base + h * direction, base - h * direction
 
 
-def _choose_entries(
-    size: int, entries: None | int | Sequence[int], rng: np.random.Generator | None
-) -> np.ndarray:
+def _choose_entries(size: int, entries: None | int | Sequence[int], rng: np.random.Generator | None) -> np.ndarray:
     if entries is None:
         return np.arange(size)
     if isinstance(entries, (int, np.integer)):
@@ -313,9 +311,7 @@ def _choose_entries(
     return chosen
 
 
-def _choose_directions(
-    size: int, directions: int | np.ndarray, rng: np.random.Generator | None
-) -> np.ndarray:
+def _choose_directions(size: int, directions: int | np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
     if isinstance(directions, (int, np.integer)):
         if directions < 0:
             raise ValueError(f"the number of directions must be >= 0, not {directions}")
@@ -397,8 +393,7 @@ def _explain(
     """The likely cause of a failed check, from the probe's values (the whole gradient when every
     entry was probed), the caller's candidates and the gradient for an upstream of ones."""
     predicted = {
-        explanation: probe.project(_candidate(wrong, probe.shape))
-        for explanation, wrong in (candidates or {}).items()
+        explanation: probe.project(_candidate(wrong, probe.shape)) for explanation, wrong in (candidates or {}).items()
     }
     ones = np.ones_like(np.asarray(upstream, dtype=np.float64))
     if not np.array_equal(ones, upstream):

@@ -60,8 +60,9 @@ def assert_unchanged(before: Any, after: Any, *, function: str, name: str, repla
     difference = first_difference(before, after)
     if difference is None:
         return
-    assigned = next((path for path in replaced if difference.path.startswith(path) or path.startswith(difference.path)),
-                    None)  # the change is inside an item assigned anew, or is the key of one added or removed
+    assigned = next(
+        (path for path in replaced if difference.path.startswith(path) or path.startswith(difference.path)), None
+    )  # the change is inside an item assigned anew, or is the key of one added or removed
     if assigned is not None:
         raise CheckFailure(
             f"{function} assigned into its argument {name}: {name}{assigned} holds another object after the "

@@ -51,7 +51,7 @@ def away_from_kinks(
     positions = rng.permutation(size)
     for position, (side_low, side_high) in zip(positions, sides):
         values[position] = _uniform_away(rng, 1, side_low, side_high, kink_points, margin)[0]
-    values[positions[len(sides):]] = _uniform_away(rng, size - len(sides), low, high, kink_points, margin)
+    values[positions[len(sides) :]] = _uniform_away(rng, size - len(sides), low, high, kink_points, margin)
     return values.reshape(shape)
 
 
@@ -62,9 +62,7 @@ def distinct_sizes(rng: np.random.Generator, n: int = 3, low: int = 2, high: int
     return tuple(int(size) for size in rng.choice(np.arange(low, high + 1), size=n, replace=False))
 
 
-def integer_ids(
-    rng: np.random.Generator, shape: Sequence[int], vocab: int, repeats: bool = True
-) -> np.ndarray:
+def integer_ids(rng: np.random.Generator, shape: Sequence[int], vocab: int, repeats: bool = True) -> np.ndarray:
     """int64 array of ``shape`` with ids in [0, vocab).
 
     repeats=True: some row (last axis) holds one id twice, and that id also occurs in another

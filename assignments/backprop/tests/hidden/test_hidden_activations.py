@@ -3,10 +3,7 @@ other parameters; derivatives against central differences of the exact forward; 
 extreme inputs (inputs unchanged there too); inputs left unchanged, results repeatable and nothing
 remembered between calls."""
 
-import numpy as np
 import pytest
-
-from autograder.suite.checks import assert_array
 from suite_support import (
     ACTIVATIONS,
     DERIVATIVES,
@@ -26,6 +23,8 @@ from suite_support import (
     parts,
     pure_and_repeatable,
 )
+
+from autograder.suite.checks import assert_array
 
 SHAPES = {"1-d": (7,), "2-d": (5, 4), "3-d": (2, 3, 4)}
 

@@ -3,8 +3,6 @@ data.ripple_bowl and other steps h), x bitwise unchanged, repeatable results."""
 
 import numpy as np
 import pytest
-
-from autograder.suite.checks import assert_array, assert_scalar
 from suite_support import (
     Again,
     Cases,
@@ -15,6 +13,8 @@ from suite_support import (
     pure_and_repeatable,
     relative_error_mistakes,
 )
+
+from autograder.suite.checks import assert_array, assert_scalar
 
 STEPS = {"default h": {}, "h = 1e-3": {"h": 1e-3}, "h = 1e-2": {"h": 1e-2}}
 SHAPES = [(5,), (2, 3), (2, 2, 2)]
@@ -43,7 +43,10 @@ IGNORES_H = "the step h argument is ignored (the default h = 1e-5 is used)"
 def numerical_gradient_mistakes(reference, provided, x, options):
     """Known wrong numerical gradients of data.ripple_bowl at x."""
     f = provided.data.ripple_bowl
-    return {**forward_differences(f, x, options.get("h", 1e-5)), IGNORES_H: reference.gradcheck.numerical_gradient(f, x.copy())}
+    return {
+        **forward_differences(f, x, options.get("h", 1e-5)),
+        IGNORES_H: reference.gradcheck.numerical_gradient(f, x.copy()),
+    }
 
 
 @pytest.mark.points(1.5)
@@ -92,7 +95,9 @@ GRADCHECK_FUNCTIONS = ["relative_error", "numerical_gradient", "gradient_check"]
 
 
 @pytest.mark.partial_credit
-@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable, nothing remembered", GRADCHECK_FUNCTIONS, 0.5))
+@pytest.mark.parametrize(
+    "function", named_cases("arguments unchanged, results repeatable, nothing remembered", GRADCHECK_FUNCTIONS, 0.5)
+)
 def test_pure_and_repeatable(student, reference, provided, rng, credit, function):
     def arguments(data, x):
         """The arguments at x, with the functions of ``data`` (the worker's or this process's)."""

@@ -7,8 +7,6 @@ from functools import partial
 
 import numpy as np
 import pytest
-
-from autograder.suite.checks import assert_array, sampling
 from suite_support import (
     EXTREME_POINTS,
     REGISTRY,
@@ -28,6 +26,8 @@ from suite_support import (
     prelu_inputs,
     pure_and_repeatable,
 )
+
+from autograder.suite.checks import assert_array, sampling
 
 
 def exact_output(forward, *settings, **options):

@@ -5,8 +5,6 @@ between calls."""
 
 import numpy as np
 import pytest
-
-from autograder.suite.checks import assert_array, assert_int_array, assert_scalar, sampling
 from suite_support import (
     EXTREME_POINTS,
     MISSING_ONE_HOT,
@@ -29,6 +27,8 @@ from suite_support import (
     softmax_inputs,
     window_problem,
 )
+
+from autograder.suite.checks import assert_array, assert_int_array, assert_scalar, sampling
 
 MLP_SHAPES = {"1 layer": (4, 3), "2 layers": (3, 5, 2), "3 layers": (2, 6, 4, 3)}
 """(D, hidden sizes…, C) of the MLPs, with a batch of N = 7."""
@@ -144,8 +144,9 @@ def test_window_classifier_loss_value(student, reference, rng, credit):
     cases.finish()
 
 
-def check_exact_network_gradients(cases, rng, student_loss, exact, params, data, names, *, label="", candidates=None,
-                                   **options):
+def check_exact_network_gradients(
+    cases, rng, student_loss, exact, params, data, names, *, label="", candidates=None, **options
+):
     """The student's gradients of the parameters ``names`` against central differences of the exact
     loss ``exact(params, *data, **options)``, one case each."""
     grads = network_gradients(student_loss, params, *data, **options)
@@ -332,7 +333,9 @@ NETWORK_FUNCTIONS = [
 
 
 @pytest.mark.partial_credit
-@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable, nothing remembered", NETWORK_FUNCTIONS, 0.25))
+@pytest.mark.parametrize(
+    "function", named_cases("arguments unchanged, results repeatable, nothing remembered", NETWORK_FUNCTIONS, 0.25)
+)
 def test_pure_and_repeatable(student, reference, rng, credit, function):
     exact = getattr(reference.network, function)
     arguments = network_arguments(rng, function)

@@ -4,9 +4,6 @@ and with your window classifier), and the accuracy targets of both networks on t
 
 import numpy as np
 import pytest
-
-from autograder.suite.checks import assert_array, assert_array_form, assert_structure, sampling
-from autograder.suite.errors import CheckFailure
 from suite_support import (
     Again,
     Cases,
@@ -18,6 +15,9 @@ from suite_support import (
     parts,
     pure_and_repeatable,
 )
+
+from autograder.suite.checks import assert_array, assert_array_form, assert_structure, sampling
+from autograder.suite.errors import CheckFailure
 
 TRAINING_RTOL = 1e-10  # the same arithmetic in another order differs by about 1e-16 per step
 

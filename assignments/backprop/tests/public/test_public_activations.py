@@ -3,12 +3,10 @@ every derivative against central differences of your own forward function."""
 
 import numpy as np
 import pytest
-
-from autograder.suite.checks import assert_array
 from suite_support import (
     CONTRACT,
-    FORMULAS,
     DERIVATIVES,
+    FORMULAS,
     FUNCTIONS,
     Cases,
     activation_input,
@@ -17,11 +15,12 @@ from suite_support import (
     check_derivative,
     known_mistakes,
     named_cases,
-    normal_cdf,
     parts,
     values_output,
     wrong_branch_at_kink,
 )
+
+from autograder.suite.checks import assert_array
 
 SHAPE = (2, 3)
 
@@ -55,7 +54,13 @@ def test_values_from_the_formula(student, rng, credit, function):
     cases.finish()
 
 
-KINKS = {"threshold": "theta", "relu_grad": None, "leaky_relu_grad": "slope", "prelu_grad": "alpha", "elu_grad": "alpha"}
+KINKS = {
+    "threshold": "theta",
+    "relu_grad": None,
+    "leaky_relu_grad": "slope",
+    "prelu_grad": "alpha",
+    "elu_grad": "alpha",
+}
 """Functions whose value at the kink is a convention, with their parameter."""
 
 

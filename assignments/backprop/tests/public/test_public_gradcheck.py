@@ -3,10 +3,10 @@ provided function data.ripple_bowl, whose gradient is known (data.ripple_bowl_gr
 
 import numpy as np
 import pytest
+from suite_support import Cases, call_unchanged, forward_differences, not_round_tripping, relative_error_mistakes
 
 from autograder.suite.checks import assert_array, assert_scalar
 from autograder.suite.errors import CheckFailure
-from suite_support import Cases, call_unchanged, forward_differences, not_round_tripping, relative_error_mistakes
 
 
 @pytest.mark.points(1.0)

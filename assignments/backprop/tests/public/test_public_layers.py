@@ -4,16 +4,14 @@ kink z = 0."""
 
 import numpy as np
 import pytest
-
-from autograder.suite.checks import assert_array, sampling
 from suite_support import (
     CONTRACT,
     REGISTRY,
     Cases,
     activation_input,
     activation_layer_mistakes,
-    affine_mistakes,
     affine_inputs,
+    affine_mistakes,
     array_result,
     check_gradients,
     check_layer,
@@ -25,6 +23,8 @@ from suite_support import (
     prelu_slopes,
     wrong_branch_at_kink,
 )
+
+from autograder.suite.checks import assert_array, sampling
 
 
 @pytest.mark.points(0.5)
@@ -140,4 +140,3 @@ def test_backward_at_the_kink(student, rng, credit):
         assert_array(dz, expected, what="dz returned by prelu_backward", show_inputs={"z": z, "alpha": alpha, "dh": dh},
                      candidates=wrong_branch_at_kink(np.where(z == 0, dh, expected), "z"))  # fmt: skip
     cases.finish()
-

@@ -3,9 +3,6 @@ differences of your own loss, predictions and collapsed layers from their defini
 
 import numpy as np
 import pytest
-
-from autograder.suite.checks import assert_array, assert_array_form, assert_int_array, assert_scalar, sampling
-from autograder.suite.errors import CheckFailure
 from suite_support import (
     MISSING_ONE_HOT,
     Cases,
@@ -24,6 +21,9 @@ from suite_support import (
     softmax_inputs,
     window_problem,
 )
+
+from autograder.suite.checks import assert_array, assert_array_form, assert_int_array, assert_scalar, sampling
+from autograder.suite.errors import CheckFailure
 
 
 def loss_cases(got, loss, dscores, function, shown, mistakes=None):

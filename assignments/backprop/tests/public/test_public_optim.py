@@ -3,9 +3,6 @@ training run on the provided XOR data."""
 
 import numpy as np
 import pytest
-
-from autograder.suite.checks import assert_array, assert_int_array, assert_structure, sampling
-from autograder.suite.errors import CheckFailure
 from suite_support import (
     Cases,
     assert_batches,
@@ -15,6 +12,9 @@ from suite_support import (
     call_unchanged,
     parts,
 )
+
+from autograder.suite.checks import assert_array, assert_int_array, assert_structure, sampling
+from autograder.suite.errors import CheckFailure
 
 
 @pytest.mark.points(1.0)
@@ -65,7 +65,9 @@ def test_minibatch_indices_sizes(student, rng, credit):
         with cases.case(f"n = {n}, batch_size = {batch_size}"):
             if batch_sizes(got, what) != sizes:
                 raise CheckFailure(f"{what} must return batches of sizes {sizes}; got sizes {batch_sizes(got, what)}.")
-            assert_int_array(np.sort(np.concatenate(got)), np.arange(n), what=f"the sorted indices of all batches of {what}")
+            assert_int_array(
+                np.sort(np.concatenate(got)), np.arange(n), what=f"the sorted indices of all batches of {what}"
+            )
     cases.finish()
 
 
