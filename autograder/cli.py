@@ -67,9 +67,13 @@ def require_otter() -> None:
 assignment_option = click.option("--assignment", "name", help="Assignment to grade against (default: the only one).")
 jobs_option = click.option("--jobs", type=int, default=2, show_default=True, help="Submissions graded at once.")
 dist_option = click.option(
-    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("dist"),
-    show_default=True, help="Folder for NAME/student.zip and NAME/autograder.zip.",
-)  # fmt: skip
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("dist"),
+    show_default=True,
+    help="Folder for NAME/student.zip and NAME/autograder.zip.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,9 +95,13 @@ def cli() -> None:
 )
 @click.option("--seed", type=int, help="Seed of the random test inputs (default: derived from the files).")
 @click.option(
-    "--format", "results_format", type=click.Choice(["gradescope", "otter"]), default="gradescope", show_default=True,
+    "--format",
+    "results_format",
+    type=click.Choice(["gradescope", "otter"]),
+    default="gradescope",
+    show_default=True,
     help="Shape of results.json: ours, or that of otter-grader's Gradescope autograder (needs the otter extra).",
-)  # fmt: skip
+)
 def grade(path: Path, name: str | None, results_path: Path, seed: int | None, results_format: str) -> None:
     """Grade one submission: PATH is a folder, a zip, a notebook, or one of the assignment's files."""
     chosen = load_assignment(name)
@@ -164,15 +172,23 @@ def verify(name: str | None, seed: int, jobs: int) -> None:
 @assignment_option
 @click.option("--jobs", type=click.IntRange(min=1), help="Submissions graded at once (default: every core).")
 @click.option(
-    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("batch-out"), show_default=True,
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("batch-out"),
+    show_default=True,
     help="Folder for the gradebook, the summary and each submission's results.",
-)  # fmt: skip
+)
 @click.option("--force", is_flag=True, help="Regrade submissions whose results are up to date.")
 @click.option("--shard", "shard_text", default="1/1", show_default=True, help="Grade only slice I of N (I/N).")
 @click.option(
-    "--format", "results_format", type=click.Choice(["gradescope", "otter"]), default="gradescope", show_default=True,
+    "--format",
+    "results_format",
+    type=click.Choice(["gradescope", "otter"]),
+    default="gradescope",
+    show_default=True,
     help="otter: also write otter grade's final_grades.csv into the output folder (needs the otter extra).",
-)  # fmt: skip
+)
 def batch_command(
     path: Path, name: str | None, jobs: int | None, out_dir: Path, force: bool, shard_text: str, results_format: str
 ) -> None:
@@ -185,7 +201,7 @@ def batch_command(
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
-    )  # fmt: skip
+    )
 
     from autograder.classroom import batch, gradebook, report
     from autograder.classroom.roster import RosterError
@@ -201,9 +217,13 @@ def batch_command(
     check_setup(chosen)
     out = Console()
     bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=out,
-    )  # fmt: skip
+    )
     task = bar.add_task(f"grading {chosen.name}", total=None)
 
     def started(total: int) -> None:  # shown once the submissions are found
@@ -212,9 +232,15 @@ def batch_command(
 
     try:
         summary = batch.grade_class(
-            chosen, path, out_dir, jobs=jobs, force=force, shard=shard,
-            started=started, finished=lambda record, skipped: bar.advance(task),
-        )  # fmt: skip
+            chosen,
+            path,
+            out_dir,
+            jobs=jobs,
+            force=force,
+            shard=shard,
+            started=started,
+            finished=lambda record, skipped: bar.advance(task),
+        )
     except (RosterError, gradebook.GradebookError) as err:
         fail(str(err))
     finally:
@@ -238,8 +264,13 @@ def batch_command(
 
 @cli.command("merge")
 @click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
-              help="Folder for the merged gradebook, summary and results.")  # fmt: skip
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder for the merged gradebook, summary and results.",
+)
 @assignment_option
 def merge_command(shards: tuple[Path, ...], out_dir: Path, name: str | None) -> None:
     """Combine the output folders of every shard of a batch (autograder batch --shard I/N) into one,
@@ -338,8 +369,9 @@ def build_command(name: str | None, out_dir: Path, seed: int, jobs: int) -> None
     out = Console()
     built = build_verified(chosen, out_dir, seed, jobs, out)
     console.print_verification(built.outcomes, f"verify {chosen.name} (seed {seed})", out)
-    out.print(f"handout for students: {built.student_zip}\nGradescope autograder: {built.autograder_zip}",
-              highlight=False)  # fmt: skip
+    out.print(
+        f"handout for students: {built.student_zip}\nGradescope autograder: {built.autograder_zip}", highlight=False
+    )
 
 
 @cli.command("demo")

@@ -110,13 +110,17 @@ def main() -> None:
             rows.append((jobs, wall, summary))
             print(f"  graded with {jobs} job(s) in {wall:.1f} s", flush=True)
     base = rows[0][1]
-    print(f"\n{'jobs':>4}  {'wall s':>8}  {'subm/s':>7}  {'speed-up':>8}  {'s/subm median':>13}  "
-          f"{'graded':>6}  {'unusable':>8}  {'grader-err':>10}  {'mean score':>10}")  # fmt: skip
+    print(
+        f"\n{'jobs':>4}  {'wall s':>8}  {'subm/s':>7}  {'speed-up':>8}  {'s/subm median':>13}  "
+        f"{'graded':>6}  {'unusable':>8}  {'grader-err':>10}  {'mean score':>10}"
+    )
     for jobs, wall, summary in rows:
         counts, score = summary["counts"], summary["score"] or {"mean": float("nan")}
         median = summary["timings"]["seconds_per_submission"]["median"]
-        print(f"{jobs:>4}  {wall:>8.1f}  {args.submissions / wall:>7.2f}  {base / wall:>7.2f}x  {median:>13.2f}  "
-              f"{counts['graded']:>6}  {counts['unusable']:>8}  {counts['grader-error']:>10}  {score['mean']:>10.2f}")  # fmt: skip
+        print(
+            f"{jobs:>4}  {wall:>8.1f}  {args.submissions / wall:>7.2f}  {base / wall:>7.2f}x  {median:>13.2f}  "
+            f"{counts['graded']:>6}  {counts['unusable']:>8}  {counts['grader-error']:>10}  {score['mean']:>10.2f}"
+        )
     for jobs, _, summary in rows[1:]:
         for first, other in zip(rows[0][2]["submissions"], summary["submissions"]):
             if first["score"] != other["score"]:

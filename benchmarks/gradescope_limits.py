@@ -106,9 +106,11 @@ def cgroup_v1(memory: int, cpus: float, tag: str) -> Limiter:
             group.rmdir()
         raise OSError("no writable cgroup v1 memory and cpu hierarchies") from None
     return Limiter(
-        "cgroup v1 (memory.limit_in_bytes + memsw, cpu.cfs_quota_us)", [], made,
+        "cgroup v1 (memory.limit_in_bytes + memsw, cpu.cfs_quota_us)",
+        [],
+        made,
         memory_group / "memory.max_usage_in_bytes",
-    )  # fmt: skip
+    )
 
 
 def choose_limiter(memory: int, cpus: float) -> Limiter:
@@ -149,9 +151,13 @@ def main() -> None:
         env[gradescope.ROOT_ENV] = str(root)
         started = time.perf_counter()
         done = subprocess.run(
-            [*limiter.prefix, str(root / "run_autograder")], cwd=root, env=env, preexec_fn=limiter.join,
-            capture_output=True, text=True,
-        )  # fmt: skip
+            [*limiter.prefix, str(root / "run_autograder")],
+            cwd=root,
+            env=env,
+            preexec_fn=limiter.join,
+            capture_output=True,
+            text=True,
+        )
         seconds = time.perf_counter() - started
         peak, how = limiter.peak_bytes()
         report = json.loads(layout.results_file.read_text())

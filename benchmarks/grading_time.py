@@ -26,8 +26,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def grade_once(assignment: str, results: Path, seed: int) -> tuple[float, dict]:
     """Seconds of one ``autograder grade`` of the reference, and the results it wrote."""
-    command = [sys.executable, "-m", "autograder", "grade", str(ROOT / "solutions" / assignment),
-               "--assignment", assignment, "--results", str(results), "--seed", str(seed)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        str(ROOT / "solutions" / assignment),
+        "--assignment",
+        assignment,
+        "--results",
+        str(results),
+        "--seed",
+        str(seed),
+    ]
     start = time.perf_counter()
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
     return time.perf_counter() - start, json.loads(results.read_text())
@@ -47,8 +58,10 @@ def main() -> None:
                 sys.exit(f"the reference lost points with seed {run}")
             walls.append(wall)
             inside.append(results["execution_time"])
-    print(f"autograder grade solutions/{options.assignment} ({len(results['tests'])} tests), "
-          f"{options.runs} runs, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    print(
+        f"autograder grade solutions/{options.assignment} ({len(results['tests'])} tests), "
+        f"{options.runs} runs, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}"
+    )
     print("| measure | median | min | max |\n|---|---|---|---|")
     for name, values in (("command wall time (s)", walls), ("grading time in results.json (s)", inside)):
         print(f"| {name} | {statistics.median(values):.2f} | {min(values):.2f} | {max(values):.2f} |")

@@ -40,8 +40,10 @@ def main() -> None:
     start = time.perf_counter()
     with ThreadPoolExecutor(options.jobs) as pool:
         failures = {seed: lost for seed, lost in zip(seeds, pool.map(lambda s: lost_points(chosen, s), seeds)) if lost}
-    print(f"{len(seeds)} seeds ({seeds.start}..{seeds.stop - 1}) in {time.perf_counter() - start:.0f} s: "
-          f"the reference lost points with {len(failures)}")  # fmt: skip
+    print(
+        f"{len(seeds)} seeds ({seeds.start}..{seeds.stop - 1}) in {time.perf_counter() - start:.0f} s: "
+        f"the reference lost points with {len(failures)}"
+    )
     for seed, lost in failures.items():
         print(f"  seed {seed}: {'; '.join(lost)}")
     sys.exit(1 if failures else 0)

@@ -77,11 +77,16 @@ def with_own_lines(text: str, rng: random.Random) -> str:
     tree = ast.parse(text)
     lines = text.splitlines(keepends=True)
     starts = sorted(
-        {(node.lineno, node.col_offset) for function in tree.body if isinstance(function, ast.FunctionDef)
-         for node in ast.walk(function) if isinstance(node, (ast.Assign, ast.Return, ast.For, ast.If))
-         and not lines[node.lineno - 1][: node.col_offset].strip()},
+        {
+            (node.lineno, node.col_offset)
+            for function in tree.body
+            if isinstance(function, ast.FunctionDef)
+            for node in ast.walk(function)
+            if isinstance(node, (ast.Assign, ast.Return, ast.For, ast.If))
+            and not lines[node.lineno - 1][: node.col_offset].strip()
+        },
         reverse=True,
-    )  # fmt: skip
+    )
     for line, column in starts:
         if rng.random() < OWN_LINE_SHARE:
             lines.insert(line - 1, " " * column + f"note_{rng.randrange(100)} = {rng.randrange(10**6)}\n")
@@ -145,8 +150,11 @@ def main() -> None:
     submissions, planted = make_class(task, args.submissions, args.copies, random.Random(args.seed))
     template = {name: (task.template / name).read_bytes() for name in task.files}
     size = sum(len(text) for files in submissions.values() for text in files.values())
-    print(f"backprop: {len(submissions)} submissions, {size / 1e6:.1f} MB of code, {len(planted)} planted copies; "
-          f"{os.cpu_count()} cores", flush=True)  # fmt: skip
+    print(
+        f"backprop: {len(submissions)} submissions, {size / 1e6:.1f} MB of code, {len(planted)} planted copies; "
+        f"{os.cpu_count()} cores",
+        flush=True,
+    )
     for jobs in args.jobs:
         started, cpu = time.perf_counter(), cpu_seconds()
         found = similarity.compare_class(submissions, template, task.similarity, jobs=jobs)

@@ -101,6 +101,8 @@ def build(assignment: Assignment, out_dir: Path, *, seed: int = 0, jobs: int = 2
     composed.student.write(target / HANDOUT_ZIP)
     composed.grader.write(target / AUTOGRADER_ZIP)
     return Built(
-        student_zip=target / HANDOUT_ZIP, autograder_zip=target / AUTOGRADER_ZIP, points=composed.points,
+        student_zip=target / HANDOUT_ZIP,
+        autograder_zip=target / AUTOGRADER_ZIP,
+        points=composed.points,
         outcomes=outcomes,
-    )  # fmt: skip
+    )

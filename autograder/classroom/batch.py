@@ -89,9 +89,10 @@ def default_jobs() -> int:
 def files_under(folder: Path) -> list[Path]:
     """Every regular file under ``folder``, sorted, without caches."""
     return sorted(
-        path for path in folder.rglob("*")
+        path
+        for path in folder.rglob("*")
         if path.is_file() and not UNHASHED_FOLDERS & set(path.relative_to(folder).parts)
-    )  # fmt: skip
+    )
 
 
 def suite_digest(assignment: Assignment) -> str:

@@ -119,8 +119,13 @@ def value_histogram(values: Sequence[float], label: str, median: float) -> bytes
     """How many submissions reached each value of one leaderboard entry, with the median marked."""
     figure, axes = _figure(HISTOGRAM_HEIGHT_INCHES)
     low, high = min(values), max(values)
-    axes.hist(values, bins=HISTOGRAM_BINS, range=(low, high) if high > low else (low - 0.5, high + 0.5),
-              color=BAR_COLOR, edgecolor="white")  # fmt: skip
+    axes.hist(
+        values,
+        bins=HISTOGRAM_BINS,
+        range=(low, high) if high > low else (low - 0.5, high + 0.5),
+        color=BAR_COLOR,
+        edgecolor="white",
+    )
     axes.axvline(median, color=MARK_COLOR, linestyle="--", label=f"median {median:.4g}")
     axes.set_xlabel(_shortened(label))
     axes.set_ylabel("submissions")

@@ -453,15 +453,22 @@ def _similarity_section(summary: dict, similarity: dict | None) -> str:
     blocks = [intro]
     if similarity["pairs"]:
         rows = [
-            [_cell(pair["a"]), _cell(names.get(pair["a"], "")), _cell(pair["b"]), _cell(names.get(pair["b"], "")),
-             _number_cell(f"{pair['similarity']:.0%}")]
+            [
+                _cell(pair["a"]),
+                _cell(names.get(pair["a"], "")),
+                _cell(pair["b"]),
+                _cell(names.get(pair["b"], "")),
+                _number_cell(f"{pair['similarity']:.0%}"),
+            ]
             for pair in similarity["pairs"]
-        ]  # fmt: skip
+        ]
         blocks.append(_table(["submission", "names", "submission", "names", "similarity"], rows))
         blocks += [_pair_block(pair) for pair in similarity["pairs"]]
         if similarity["flagged"] > len(similarity["pairs"]):
-            blocks.append(f'<p class="note">{int(similarity["flagged"]) - len(similarity["pairs"])} more pair(s) '
-                          "above the threshold are not shown (pairs_listed in assignment.toml).</p>")  # fmt: skip
+            blocks.append(
+                f'<p class="note">{int(similarity["flagged"]) - len(similarity["pairs"])} more pair(s) '
+                "above the threshold are not shown (pairs_listed in assignment.toml).</p>"
+            )
     if similarity["skipped"]:
         rows = [[_cell(i), _cell(reason)] for i, reason in sorted(similarity["skipped"].items())]
         blocks.append("<h3>Not compared</h3>" + _table(["submission", "reason"], rows))

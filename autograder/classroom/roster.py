@@ -115,9 +115,10 @@ def read_metadata(path: Path) -> dict[str, tuple[Submitter, ...]]:
 def visible_children(folder: Path) -> list[Path]:
     """The entries of ``folder`` a person put there: no hidden names, no ``__MACOSX`` and the like."""
     return sorted(
-        child for child in folder.iterdir()
+        child
+        for child in folder.iterdir()
         if not child.name.startswith(".") and child.name not in intake.SKIPPED_FOLDERS
-    )  # fmt: skip
+    )
 
 
 def export_root(folder: Path) -> Path | None:

@@ -354,7 +354,9 @@ def as_json(comparison: Comparison) -> dict:
         "notes": comparison.notes,
         "candidates": comparison.candidates,
         "seconds": comparison.seconds,
-        "closest": {i: {"similarity": score, "partner": partner} for i, (score, partner) in comparison.closest().items()},
+        "closest": {
+            i: {"similarity": score, "partner": partner} for i, (score, partner) in comparison.closest().items()
+        },
         "flagged": len(flagged),
         "pairs": [
             {
@@ -362,14 +364,19 @@ def as_json(comparison: Comparison) -> dict:
                 "b": pair.b,
                 "similarity": pair.similarity,
                 "functions": [
-                    {"unit": m.unit, "similarity": m.similarity, "code": list(m.code), "line": list(m.line),
-                     "spans": [[list(span) for span in side] for side in m.spans]}
+                    {
+                        "unit": m.unit,
+                        "similarity": m.similarity,
+                        "code": list(m.code),
+                        "line": list(m.line),
+                        "spans": [[list(span) for span in side] for side in m.spans],
+                    }
                     for m in pair.functions
                 ],
             }
             for pair in flagged[: comparison.settings.pairs_listed]
         ],
-    }  # fmt: skip
+    }
 
 
 def compare_output(out: Path, records: list[Record], assignment: Assignment, jobs: int = 1) -> dict:
@@ -384,8 +391,11 @@ def compare_output(out: Path, records: list[Record], assignment: Assignment, job
             )
         else:
             submissions[record.id] = files
-    template = {name: (assignment.template / name).read_bytes() for name in assignment.files
-                if (assignment.template / name).is_file()}  # fmt: skip
+    template = {
+        name: (assignment.template / name).read_bytes()
+        for name in assignment.files
+        if (assignment.template / name).is_file()
+    }
     people = {r.id: [(p.name, p.sid, p.email) for p in r.submitters] for r in records}
     comparison = compare_class(submissions, template, assignment.similarity, people=people, skipped=skipped, jobs=jobs)
     document = as_json(comparison)

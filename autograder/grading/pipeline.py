@@ -32,10 +32,22 @@ from autograder.suite.errors import SandboxError
 
 RUNNER_CONFIG = Path(__file__).parent / "test_runner.ini"
 UNUSED_PYTEST_PLUGINS = (
-    "cacheprovider", "debugging", "doctest", "faulthandler", "junitxml", "legacypath", "logging",
-    "pastebin", "setuponly", "setupplan", "stepwise", "subtests", "threadexception",
-    "unraisableexception", "unittest",
-)  # fmt: skip
+    "cacheprovider",
+    "debugging",
+    "doctest",
+    "faulthandler",
+    "junitxml",
+    "legacypath",
+    "logging",
+    "pastebin",
+    "setuponly",
+    "setupplan",
+    "stepwise",
+    "subtests",
+    "threadexception",
+    "unraisableexception",
+    "unittest",
+)
 """pytest's default plugins the runner leaves out: suites need collection, fixtures, markers,
 skipping, ``tmp_path``, ``monkeypatch`` and warnings, not these. No student code runs in the
 runner, so there is nothing for the exception hooks to report; loading the plugins only costs
@@ -88,21 +100,46 @@ def run_suite(assignment: Assignment, run_dir: Path, *options: str) -> str | Non
     # is there output to capture per test (what student code prints is captured by the worker). A
     # suite file that cannot be collected is the grader's problem: the other files are still graded.
     command = [
-        sys.executable, "-I", "-m", "pytest", str(tests),
-        "-c", str(RUNNER_CONFIG), "--rootdir", str(tests), "--confcutdir", str(tests),
-        "-o", f"pythonpath={tests}",
-        *(part for name in UNUSED_PYTEST_PLUGINS for part in ("-p", f"no:{name}")), "-p", "autograder.suite.plugin",
-        "-p", "autograder.grading.test_runner",
-        "--autograder-run", str(run_dir), "--strict-markers", "--assert=plain", "--capture=no",
-        "-q", "--no-header", "--tb=no", "--continue-on-collection-errors",
+        sys.executable,
+        "-I",
+        "-m",
+        "pytest",
+        str(tests),
+        "-c",
+        str(RUNNER_CONFIG),
+        "--rootdir",
+        str(tests),
+        "--confcutdir",
+        str(tests),
+        "-o",
+        f"pythonpath={tests}",
+        *(part for name in UNUSED_PYTEST_PLUGINS for part in ("-p", f"no:{name}")),
+        "-p",
+        "autograder.suite.plugin",
+        "-p",
+        "autograder.grading.test_runner",
+        "--autograder-run",
+        str(run_dir),
+        "--strict-markers",
+        "--assert=plain",
+        "--capture=no",
+        "-q",
+        "--no-header",
+        "--tb=no",
+        "--continue-on-collection-errors",
         *options,
-    ]  # fmt: skip
+    ]
     timeout = assignment.limits.suite_timeout_seconds
     with (run_dir / "runner.log").open("wb") as log:
         runner = subprocess.Popen(
-            command, cwd=run_dir, env=runner_environment(run_dir), stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            command,
+            cwd=run_dir,
+            env=runner_environment(run_dir),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         if not ended_within(runner, timeout):
             os.killpg(runner.pid, signal.SIGKILL)
             runner.wait()

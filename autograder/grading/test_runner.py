@@ -31,9 +31,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="grade: read the plan from DIR/plan.json, write the manifest and verdicts to DIR",
     )
     group.addoption(
-        "--autograder-check-setup", action="store_true",
+        "--autograder-check-setup",
+        action="store_true",
         help="with --autograder-run: start the worker, then stop before any test (a setup problem is written to DIR)",
-    )  # fmt: skip
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

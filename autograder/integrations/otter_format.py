@@ -140,8 +140,12 @@ def final_grades_csv(entries: list[tuple[str, dict | str]]) -> str:
     classes = otter()
     utils = classes.grade_utils
     if not entries:
-        fixed = (utils.SCORES_DICT_FILE_KEY, utils.SCORES_DICT_TOTAL_POINTS_KEY,
-                 utils.SCORES_DICT_PERCENT_CORRECT_KEY, utils.SCORES_DICT_GRADING_STATUS_KEY)  # fmt: skip
+        fixed = (
+            utils.SCORES_DICT_FILE_KEY,
+            utils.SCORES_DICT_TOTAL_POINTS_KEY,
+            utils.SCORES_DICT_PERCENT_CORRECT_KEY,
+            utils.SCORES_DICT_GRADING_STATUS_KEY,
+        )
         return ",".join(fixed) + "\n"
     scores = []
     for file, outcome in entries:

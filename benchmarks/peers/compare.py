@@ -58,12 +58,20 @@ class Submission:
 
 def machine() -> list[str]:
     """Markdown lines describing the machine, the versions and the load."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())  # fmt: skip
-    versions = ", ".join(f"{name} {importlib.metadata.version(name)}"
-                         for name in ("numpy", "pytest", "otter-grader", "ipykernel"))  # fmt: skip
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=HERE, capture_output=True, text=True,
-                            check=False)  # fmt: skip
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    versions = ", ".join(
+        f"{name} {importlib.metadata.version(name)}" for name in ("numpy", "pytest", "otter-grader", "ipykernel")
+    )
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=HERE, capture_output=True, text=True, check=False
+    )
     now = datetime.datetime.now(datetime.timezone.utc)
     return [
         f"- date: {now:%Y-%m-%d %H:%M} UTC; commit {commit.stdout.strip() or 'unknown'}",
@@ -77,8 +85,10 @@ def load() -> str:
 
 
 def speed_submissions(task: Assignment, folder: Path) -> list[Submission]:
-    chosen = [Submission("reference", submissions.reference(task, folder / "reference")),
-              Submission("template", submissions.template(task, folder / "template"))]  # fmt: skip
+    chosen = [
+        Submission("reference", submissions.reference(task, folder / "reference")),
+        Submission("template", submissions.template(task, folder / "template")),
+    ]
     for variant_id in TIMED_MUTANTS:
         chosen.append(Submission(variant_id, submissions.mutant(task, variant_id, folder / variant_id)))
     return chosen
@@ -86,8 +96,13 @@ def speed_submissions(task: Assignment, folder: Path) -> list[Submission]:
 
 def security_submissions(task: Assignment, folder: Path, full_marks: float) -> list[Submission]:
     wrong = submissions.wrong_solution(task, folder / "wrong-solution")
-    chosen = [Submission("wrong solution", wrong, "the wrong solution itself (" +
-                         ", ".join(f"`{v}`" for v in submissions.WRONG_SOLUTION_MUTANTS) + ")")]  # fmt: skip
+    chosen = [
+        Submission(
+            "wrong solution",
+            wrong,
+            "the wrong solution itself (" + ", ".join(f"`{v}`" for v in submissions.WRONG_SOLUTION_MUTANTS) + ")",
+        )
+    ]
     for number, trick in enumerate(tampering.tamperings(task.modules), start=1):
         target = folder / f"tampering-{number:02d}"
         shutil.copytree(wrong, target)
@@ -122,8 +137,11 @@ def speed(graders_list, chosen: list[Submission], rounds: int, work: Path, proje
             for grader in order:
                 run, score = grade(grader, submission, work, project)
                 runs.setdefault((submission.label, grader.name), []).append((run, score))
-                print(f"  round {number + 1}: {submission.label:<34} {grader.name:<26} {run.seconds:6.2f} s  "
-                      f"score {points(score)}", flush=True)  # fmt: skip
+                print(
+                    f"  round {number + 1}: {submission.label:<34} {grader.name:<26} {run.seconds:6.2f} s  "
+                    f"score {points(score)}",
+                    flush=True,
+                )
     ours = graders_list[0].name
     lines = [
         (
@@ -161,13 +179,18 @@ def security(graders_list, chosen: list[Submission], work: Path, project: Path) 
         for grader in graders_list:
             run, score = grade(grader, submission, work, project)
             scores[(submission.label, grader.name)] = score
-            print(f"  {submission.label:<40} {grader.name:<26} score {points(score):>10}  ({run.seconds:.1f} s)",
-                  flush=True)  # fmt: skip
+            print(
+                f"  {submission.label:<40} {grader.name:<26} score {points(score):>10}  ({run.seconds:.1f} s)",
+                flush=True,
+            )
     baseline, *tricks = chosen
     header = " | ".join(grader.name for grader in graders_list)
     lines = [f"| tampering | what it does | {header} |", "|---" * (2 + len(graders_list)) + "|"]
-    lines.append(f"| {baseline.label} | {baseline.description} | "
-                 + " | ".join(points(scores[(baseline.label, g.name)]) for g in graders_list) + " |")  # fmt: skip
+    lines.append(
+        f"| {baseline.label} | {baseline.description} | "
+        + " | ".join(points(scores[(baseline.label, g.name)]) for g in graders_list)
+        + " |"
+    )
     unearned = dict.fromkeys((grader.name for grader in graders_list), 0)
     for trick in tricks:
         cells = []
@@ -179,8 +202,11 @@ def security(graders_list, chosen: list[Submission], work: Path, project: Path) 
             else:
                 cells.append(points(score))
         lines.append(f"| {trick.label} | {trick.description} | {' | '.join(cells)} |")
-    lines.append("| **tampering submissions given unearned points** | | "
-                 + " | ".join(f"**{unearned[g.name]} of {len(tricks)}**" for g in graders_list) + " |")  # fmt: skip
+    lines.append(
+        "| **tampering submissions given unearned points** | | "
+        + " | ".join(f"**{unearned[g.name]} of {len(tricks)}**" for g in graders_list)
+        + " |"
+    )
     return lines, unearned
 
 
@@ -204,8 +230,9 @@ def main() -> None:
         speed_lines = speed(graders_list, speed_submissions(task, work / "speed"), arguments.rounds, work, task.root)
         load_after_speed = load()
         print("security:", flush=True)
-        security_lines, unearned = security(graders_list, security_submissions(task, work / "security", full_marks),
-                                            work, task.root)  # fmt: skip
+        security_lines, unearned = security(
+            graders_list, security_submissions(task, work / "security", full_marks), work, task.root
+        )
     ours = graders_list[0].name
     report += [
         f"- load average after the speed runs: {load_after_speed}; at the end: {load()}",

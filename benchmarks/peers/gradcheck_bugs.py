@@ -72,8 +72,9 @@ def layer_case(layer: str, d: int, m: int, rng: np.random.Generator) -> tuple[di
     return {"z": z, "alpha": rng.uniform(0.05, 0.95, size=m)}, {}, {"z": (0.0,)}
 
 
-def verdict(layers: SimpleNamespace, exact: SimpleNamespace, layer: str, d: int, m: int, seed: int,
-            options: dict) -> tuple[str, float]:  # fmt: skip
+def verdict(
+    layers: SimpleNamespace, exact: SimpleNamespace, layer: str, d: int, m: int, seed: int, options: dict
+) -> tuple[str, float]:
     """How the checks with ``options`` fare on ``layers``' ``layer`` ("values", "shape": caught
     that way, "error": the layer raised, "missed"), and the seconds they took."""
     rng = np.random.default_rng(seed)
@@ -97,8 +98,9 @@ def verdict(layers: SimpleNamespace, exact: SimpleNamespace, layer: str, d: int,
     found = "missed"
     for name, gradient in zip(inputs, gradients):
         try:
-            check_gradient(output, gradient, inputs, upstream, name, what=f"d{name}", rng=rng,
-                           kinks=kinks.get(name, ()), **options)  # fmt: skip
+            check_gradient(
+                output, gradient, inputs, upstream, name, what=f"d{name}", rng=rng, kinks=kinks.get(name, ()), **options
+            )
         except CheckFailure:
             found = "values"
     return found, time.perf_counter() - start
@@ -119,8 +121,10 @@ def main() -> None:
     task = assignments.load("backprop")
     exact = import_apart(task.solution).layers
     corpus = [v for v in variants.discover(task.folder / "mutants") if v.module == "layers"]
-    print(f"layer bugs of {task.name}'s corpus, checked against the exact layer; batch N = {BATCH}; "
-          f"directional = {DEFAULT_DIRECTIONS} directions + {DEFAULT_SAMPLES} sampled entries per tensor")  # fmt: skip
+    print(
+        f"layer bugs of {task.name}'s corpus, checked against the exact layer; batch N = {BATCH}; "
+        f"directional = {DEFAULT_DIRECTIONS} directions + {DEFAULT_SAMPLES} sampled entries per tensor"
+    )
     columns = [f"{method} ({label})" for label in SHAPES for method in METHODS]
     print("| bug | layer | " + " | ".join(columns) + " |")
     print("|---|---|" + "---|" * len(columns))

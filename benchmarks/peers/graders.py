@@ -47,8 +47,19 @@ def ours(assignment: Assignment) -> Grader:
         (root / "results").mkdir()
 
     def command(root: Path) -> list[str]:
-        return [sys.executable, "-m", "autograder", "grade", str(root / "submission"), "--assignment", assignment.name,
-                "--results", str(root / RESULTS), "--seed", str(otter_bridge.SEED)]  # fmt: skip
+        return [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(root / "submission"),
+            "--assignment",
+            assignment.name,
+            "--results",
+            str(root / RESULTS),
+            "--seed",
+            str(otter_bridge.SEED),
+        ]
 
     return Grader("autograder (ours)", lay_out, command)
 
@@ -81,8 +92,12 @@ def build_all(assignment: Assignment, folder: Path) -> list[Grader]:
     """Ours, then the peers, their files built into ``folder``."""
     autograder_zip = otter_grader.build(assignment, folder / "otter")
     source = inprocess_grader.build(assignment, folder / "in-process")
-    return [ours(assignment), otter_run(assignment, autograder_zip), otter_gradescope(assignment, autograder_zip),
-            in_process(source)]  # fmt: skip
+    return [
+        ours(assignment),
+        otter_run(assignment, autograder_zip),
+        otter_gradescope(assignment, autograder_zip),
+        in_process(source),
+    ]
 
 
 def gradescope_score(root: Path) -> float | None:

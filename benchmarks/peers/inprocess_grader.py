@@ -30,14 +30,16 @@ HERE = Path(__file__).resolve().parent
 
 def pytest_ini(assignment: Assignment) -> str:
     modules = [*assignment.modules, *assignment.provided_modules]
-    return "\n".join([
-        "[pytest]",
-        "python_files = test_*.py",
-        "pythonpath = .",
-        f"autograder_modules = {' '.join(modules)}",
-        f"autograder_provided = {' '.join(assignment.provided_modules)}",
-        "",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "[pytest]",
+            "python_files = test_*.py",
+            "pythonpath = .",
+            f"autograder_modules = {' '.join(modules)}",
+            f"autograder_provided = {' '.join(assignment.provided_modules)}",
+            "",
+        ]
+    )
 
 
 def build(assignment: Assignment, folder: Path) -> Path:

@@ -22,8 +22,17 @@ def main() -> None:
     os.chdir(tests)
     os.environ["PYTHONPATH"] = str(SOURCE)
     results = ROOT / "results" / "results.json"
-    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "json_results",
-              f"--results-json={results}"]  # fmt: skip
+    pytest = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "json_results",
+        f"--results-json={results}",
+    ]
     os.execv(sys.executable, pytest)
 
 

@@ -53,8 +53,9 @@ def run_measured(command: list[str], cwd: Path, log: Path, timeout: float) -> Ru
     largest = tree = 0
     with log.open("wb") as stream:
         started = time.perf_counter()
-        child = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=stream, stderr=subprocess.STDOUT,
-                                 start_new_session=True)  # fmt: skip
+        child = subprocess.Popen(
+            command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=stream, stderr=subprocess.STDOUT, start_new_session=True
+        )
         process = psutil.Process(child.pid)
         while child.poll() is None:
             if time.perf_counter() - started > timeout:

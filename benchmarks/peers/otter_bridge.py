@@ -103,8 +103,9 @@ alive for the whole run, to every test case)."""
 def student(namespace: dict) -> GlobalsStudent:
     if id(namespace) not in STUDENTS:
         names = assignment()
-        STUDENTS[id(namespace)] = GlobalsStudent(namespace, HERE / "provided", tuple(names["modules"]),
-                                                 tuple(names["provided"]))  # fmt: skip
+        STUDENTS[id(namespace)] = GlobalsStudent(
+            namespace, HERE / "provided", tuple(names["modules"]), tuple(names["provided"])
+        )
     return STUDENTS[id(namespace)]
 
 

@@ -111,8 +111,16 @@ def build(assignment: Assignment, folder: Path) -> Path:
     for file, tests in by_file.items():
         (folder / "tests" / test_file_name(file)).write_text(test_file_source(file, tests))
     write_bridge(assignment, folder / BRIDGE_FOLDER)
-    command = [sys.executable, "-m", "otter", "generate", "--no-config", "--no-requirements", "--no-environment",
-               BRIDGE_FOLDER]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "otter",
+        "generate",
+        "--no-config",
+        "--no-requirements",
+        "--no-environment",
+        BRIDGE_FOLDER,
+    ]
     done = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"otter generate failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
@@ -143,8 +151,18 @@ def lay_out_gradescope(assignment: Assignment, autograder_zip: Path, submission:
 
 def run_command(assignment: Assignment, autograder_zip: Path, root: Path) -> list[str]:
     """``otter run`` of the laid-out submission, its results copied to ``ROOT/results``."""
-    return [sys.executable, "-m", "otter", "run", "--no-logo", "-a", str(autograder_zip),
-            "-o", str(root / "results"), str(root / "submission" / script_name(assignment))]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "otter",
+        "run",
+        "--no-logo",
+        "-a",
+        str(autograder_zip),
+        "-o",
+        str(root / "results"),
+        str(root / "submission" / script_name(assignment)),
+    ]
 
 
 def gradescope_command(root: Path) -> list[str]:

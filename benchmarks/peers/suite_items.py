@@ -96,11 +96,26 @@ def collect(assignment: Assignment) -> list[SuiteItem]:
     with tempfile.TemporaryDirectory(prefix="suite-items-") as tmp:
         output = Path(tmp) / "items.json"
         command = [
-            sys.executable, "-m", "pytest", str(tests), "--collect-only", "-q",
-            "-c", str(pipeline.RUNNER_CONFIG), "--rootdir", str(tests), "--confcutdir", str(tests),
-            "-o", f"pythonpath={tests}", "-p", "no:cacheprovider", "-p", Path(__file__).stem,
+            sys.executable,
+            "-m",
+            "pytest",
+            str(tests),
+            "--collect-only",
+            "-q",
+            "-c",
+            str(pipeline.RUNNER_CONFIG),
+            "--rootdir",
+            str(tests),
+            "--confcutdir",
+            str(tests),
+            "-o",
+            f"pythonpath={tests}",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            Path(__file__).stem,
             f"{OUTPUT_OPTION}={output}",
-        ]  # fmt: skip
+        ]
         paths = [str(Path(__file__).parent), *filter(None, [os.environ.get("PYTHONPATH")])]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
         done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True, check=False)

@@ -140,8 +140,11 @@ def pytest_runtest_makereport(item, call):
 
 def forged_results(full_marks: float) -> str:
     """The text of a results.json claiming full marks, as a Python string literal."""
-    return repr(json.dumps({"score": full_marks, "tests": [{"name": "all tests", "score": full_marks,
-                                                                "max_score": full_marks}]}))  # fmt: skip
+    return repr(
+        json.dumps(
+            {"score": full_marks, "tests": [{"name": "all tests", "score": full_marks, "max_score": full_marks}]}
+        )
+    )
 
 
 def function_body_start(source: str, function: str) -> tuple[int, str]:

@@ -77,10 +77,16 @@ def test_handout_holds_what_students_need(project, tmp_path):
     zipped = build.build(task, tmp_path).student_zip
     own = {n for n in names(zipped) if not n.startswith("arith/autograder/")}
     assert own == {
-        "arith/arith.py", "arith/vectors.py", "arith/helpers.py", "arith/explore.ipynb",
-        "arith/tests/public/test_public.py", "arith/conftest.py", "arith/pytest.ini",
-        "arith/requirements.txt", "arith/README.md",
-    }  # fmt: skip
+        "arith/arith.py",
+        "arith/vectors.py",
+        "arith/helpers.py",
+        "arith/explore.ipynb",
+        "arith/tests/public/test_public.py",
+        "arith/conftest.py",
+        "arith/pytest.ini",
+        "arith/requirements.txt",
+        "arith/README.md",
+    }
     assert {
         "arith/autograder/suite/plugin.py",
         "arith/autograder/suite/proxy.py",
@@ -88,29 +94,51 @@ def test_handout_holds_what_students_need(project, tmp_path):
     } <= set(names(zipped))
     assert read(zipped, "arith/arith.py") == (task.template / "arith.py").read_text()
     ini = read(zipped, "arith/pytest.ini")
-    for line in ("autograder_modules = arith vectors helpers", "autograder_provided = helpers",
-                 "autograder_hidden_points = 11", "testpaths = tests/public"):  # fmt: skip
+    for line in (
+        "autograder_modules = arith vectors helpers",
+        "autograder_provided = helpers",
+        "autograder_hidden_points = 11",
+        "testpaths = tests/public",
+    ):
         assert line in ini.splitlines()
     assert 'pytest_plugins = ["autograder.suite.plugin"]' in read(zipped, "arith/conftest.py")
     notebook = nbformat.reads(read(zipped, "arith/explore.ipynb"), as_version=4)
     code = notebook.cells[1]
     assert code.source == "import arith\narith.add(1, 2)" and code.outputs == [] and code.execution_count is None
     readme = read(zipped, "arith/README.md")
-    for expected in ("`arith.py`: `add`, `apply_twice`", "pip install -r requirements.txt", "pytest -x",
-                     "hidden tests worth 11 more", "Upload these files", "`explore.ipynb`"):  # fmt: skip
+    for expected in (
+        "`arith.py`: `add`, `apply_twice`",
+        "pip install -r requirements.txt",
+        "pytest -x",
+        "hidden tests worth 11 more",
+        "Upload these files",
+        "`explore.ipynb`",
+    ):
         assert expected in readme
-    required = {Requirement(line).name for line in read(zipped, "arith/requirements.txt").splitlines()
-                if line and not line.startswith("#")}  # fmt: skip
+    required = {
+        Requirement(line).name
+        for line in read(zipped, "arith/requirements.txt").splitlines()
+        if line and not line.startswith("#")
+    }
     assert {"numpy", "scipy", "pytest", "matplotlib"} <= required
 
 
 def test_autograder_zip_holds_the_scripts_the_engine_and_the_project(project, tmp_path):
     zipped = build.build(arith_of(project), tmp_path).autograder_zip
     listed = set(names(zipped))
-    assert {"setup.sh", "run_autograder", "requirements.txt", "engine/pyproject.toml",
-            "engine/autograder/integrations/gradescope.py", "assignments/arith/assignment.toml", "assignments/arith/helpers.py",
-            "assignments/arith/tests/hidden/test_hidden.py", "assignments/arith/tests/public/test_public.py",
-            "solutions/arith/arith.py", "solutions/arith/vectors.py"} <= listed  # fmt: skip
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "requirements.txt",
+        "engine/pyproject.toml",
+        "engine/autograder/integrations/gradescope.py",
+        "assignments/arith/assignment.toml",
+        "assignments/arith/helpers.py",
+        "assignments/arith/tests/hidden/test_hidden.py",
+        "assignments/arith/tests/public/test_public.py",
+        "solutions/arith/arith.py",
+        "solutions/arith/vectors.py",
+    } <= listed
     assert not [n for n in listed if n.startswith(("student_template", "assignments/arith/explore.ipynb"))]
     assert not [n for n in listed if n == "assignments/arith/requirements.txt" or "__pycache__" in n]
     assert read(zipped, "setup.sh").startswith("#!/usr/bin/env bash") and "conda" not in read(zipped, "setup.sh")
@@ -331,10 +359,17 @@ def test_cli_demo_builds_then_grades_three_samples(project):
     (mutants / "arith.py").write_text('def add__minus(a, b):\n    """add subtracting."""\n    return a - b\n')
     done = cli("demo", "arith", root=project)
     assert done.returncode == 0, done.stderr
-    for expected in ("reference 1/1 full marks, template 1/1 zero, mutant 1/1 loses points",
-                     "arith: the reference solution", "score 14 / 14", "arith: the blank student template",
-                     "score 0 / 14", "a buggy submission (arith.minus): add subtracting.", "score 10 / 14",
-                     "dist/arith/student.zip", "dist/arith/autograder.zip"):  # fmt: skip
+    for expected in (
+        "reference 1/1 full marks, template 1/1 zero, mutant 1/1 loses points",
+        "arith: the reference solution",
+        "score 14 / 14",
+        "arith: the blank student template",
+        "score 0 / 14",
+        "a buggy submission (arith.minus): add subtracting.",
+        "score 10 / 14",
+        "dist/arith/student.zip",
+        "dist/arith/autograder.zip",
+    ):
         assert expected in done.stdout
     assert (project / "dist" / "arith" / "autograder.zip").is_file()
 

@@ -19,8 +19,9 @@ FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
 
 def verify(*args: str, project: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "AUTOGRADER_PROJECT": str(project)}
-    return subprocess.run([sys.executable, "-m", "autograder", "verify", *args], env=env, capture_output=True,
-                          text=True, timeout=1200)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "verify", *args], env=env, capture_output=True, text=True, timeout=1200
+    )
 
 
 def test_backprop_suites_kill_every_mutant_and_pass_every_alternative():

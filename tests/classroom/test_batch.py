@@ -131,9 +131,13 @@ def test_every_submission_gets_a_row_with_its_status(graded_class):
     rows = {row["id"]: row for row in gradebook_rows(out)}
     assert list(rows) == ["buggy", "correct", "corrupt", "missing", "syntax", "zipped"]
     assert {i: row["status"] for i, row in rows.items()} == {
-        "buggy": "graded", "correct": "graded", "corrupt": "unusable",
-        "missing": "graded", "syntax": "graded", "zipped": "graded",
-    }  # fmt: skip
+        "buggy": "graded",
+        "correct": "graded",
+        "corrupt": "unusable",
+        "missing": "graded",
+        "syntax": "graded",
+        "zipped": "graded",
+    }
     assert rows["correct"]["score"] == rows["zipped"]["score"] == "14"
     assert 0 < float(rows["buggy"]["score"]) < FULL
     assert float(rows["missing"]["score"]) < FULL and float(rows["syntax"]["score"]) < FULL
@@ -145,9 +149,13 @@ def test_every_submission_gets_a_row_with_its_status(graded_class):
 def test_scores_and_results_are_those_of_a_single_grade(graded_class, arith, tmp_path):
     folder, out, _ = graded_class
     rows = {row["id"]: row for row in gradebook_rows(out)}
-    for submission_id, path in [("correct", folder / "correct"), ("buggy", folder / "buggy"),
-                                ("missing", folder / "missing"), ("syntax", folder / "syntax"),
-                                ("zipped", folder / "zipped.zip")]:  # fmt: skip
+    for submission_id, path in [
+        ("correct", folder / "correct"),
+        ("buggy", folder / "buggy"),
+        ("missing", folder / "missing"),
+        ("syntax", folder / "syntax"),
+        ("zipped", folder / "zipped.zip"),
+    ]:
         alone = pipeline.grade(arith, path, tmp_path / f"{submission_id}.json")
         assert float(rows[submission_id]["score"]) == alone.results["score"], submission_id
         assert int(rows[submission_id]["seed"]) == alone.seed == pipeline.default_seed(alone.submission)
@@ -159,8 +167,19 @@ def test_the_gradebook_has_one_column_per_test_file_that_adds_up(graded_class):
     rows = gradebook_rows(out)
     parts = ["public/test_public.py (3 pts)", "hidden/test_hidden.py (11 pts)"]
     assert list(rows[0]) == [
-        "id", "names", "sids", "emails", *parts, "score", "max_score", "status", "seed", "reason", "similarity", "similar_to",
-    ]  # fmt: skip
+        "id",
+        "names",
+        "sids",
+        "emails",
+        *parts,
+        "score",
+        "max_score",
+        "status",
+        "seed",
+        "reason",
+        "similarity",
+        "similar_to",
+    ]
     for row in rows:
         if row["status"] == "graded":
             assert sum(float(row[part]) for part in parts) == pytest.approx(float(row["score"]))
@@ -269,8 +288,12 @@ def test_an_export_is_seeded_with_the_submission_id_as_gradescope_seeds_it(arith
     with zipfile.ZipFile(export) as archive:
         archive.extractall(tmp_path / "unzipped")
     for number in (1001, 1002):
-        alone = pipeline.grade(arith, tmp_path / f"unzipped/assignment_77_export/submission_{number}",
-                              tmp_path / f"{number}.json", seed=number)  # fmt: skip
+        alone = pipeline.grade(
+            arith,
+            tmp_path / f"unzipped/assignment_77_export/submission_{number}",
+            tmp_path / f"{number}.json",
+            seed=number,
+        )
         assert rows[f"submission_{number}"]["seed"] == str(number)
         assert without_timing(stored_results(tmp_path / "out", f"submission_{number}")) == without_timing(alone.results)
 
@@ -294,11 +317,16 @@ def test_an_unzipped_export_folder_reads_the_same(arith, tmp_path):
 def test_an_export_zip_is_extracted_safely(arith, tmp_path):
     good = solution_files(arith)
     (tmp_path / "nested").mkdir()
-    export = write_zip(tmp_path / "nested" / "export.zip", {
-        "submission_metadata.yml": "submission_7:\n  :submitters: []\n",
-        "submission_7/arith.py": good["arith.py"], "submission_7/vectors.py": good["vectors.py"],
-        "../escaped.py": "x = 1\n", "/absolute.py": "x = 1\n",
-    })  # fmt: skip
+    export = write_zip(
+        tmp_path / "nested" / "export.zip",
+        {
+            "submission_metadata.yml": "submission_7:\n  :submitters: []\n",
+            "submission_7/arith.py": good["arith.py"],
+            "submission_7/vectors.py": good["vectors.py"],
+            "../escaped.py": "x = 1\n",
+            "/absolute.py": "x = 1\n",
+        },
+    )
     with roster.open_roster(export) as found:
         extracted = sorted(str(p.relative_to(found.root)) for p in found.root.rglob("*") if p.is_file())
         assert extracted == ["submission_7/arith.py", "submission_7/vectors.py", "submission_metadata.yml"]
@@ -326,10 +354,14 @@ def test_malformed_export_metadata_is_refused(arith, tmp_path, metadata, message
 def test_an_oversized_file_in_an_export_is_reported_not_extracted(arith, tmp_path):
     good = solution_files(arith)
     big = "# padding\n" * 120_000  # over intake's 1 MB cap
-    export = write_zip(tmp_path / "export.zip", {
-        "submission_metadata.yml": "submission_5:\n  :submitters: []\n",
-        "submission_5/arith.py": good["arith.py"] + big, "submission_5/vectors.py": good["vectors.py"],
-    })  # fmt: skip
+    export = write_zip(
+        tmp_path / "export.zip",
+        {
+            "submission_metadata.yml": "submission_5:\n  :submitters: []\n",
+            "submission_5/arith.py": good["arith.py"] + big,
+            "submission_5/vectors.py": good["vectors.py"],
+        },
+    )
     batch.grade_class(arith, export, tmp_path / "out", jobs=1)
     results = stored_results(tmp_path / "out", "submission_5")
     assert "larger than 1 MB" in results["output"] and "`arith.py` was not submitted" in results["output"]
@@ -389,8 +421,9 @@ def test_grader_errors_are_retried_and_removed_submissions_leave_the_output(arit
     monkeypatch.setattr(pipeline, "grade", failing_for_two)
     summary = batch.grade_class(arith, folder, out, jobs=2)
     assert {s["id"]: (s["status"], s["reason"]) for s in summary["submissions"]} == {
-        "one": ("graded", ""), "two": ("grader-error", "RuntimeError: the disk is on fire"),
-    }  # fmt: skip
+        "one": ("graded", ""),
+        "two": ("grader-error", "RuntimeError: the disk is on fire"),
+    }
     failure = stored_results(out, "two")
     assert failure["score"] == 0 and "could not grade" in failure["output"]
     monkeypatch.setattr(pipeline, "grade", real_grade)

@@ -104,9 +104,14 @@ def write_batch(out: Path, submissions: list[tuple[Record, dict | None]], *, ass
 
 def graded(submission_id: str, results_dict: dict, seconds: float, *names: str) -> tuple[Record, dict]:
     record = Record(
-        submission_id, GRADED, [Submitter(name=n) for n in names],
-        score=results_dict["score"], max_score=FULL, seed=1, seconds=seconds,
-    )  # fmt: skip
+        submission_id,
+        GRADED,
+        [Submitter(name=n) for n in names],
+        score=results_dict["score"],
+        max_score=FULL,
+        seed=1,
+        seconds=seconds,
+    )
     return record, results_dict
 
 
@@ -517,10 +522,20 @@ def chromium() -> str:
 def run_chromium(chromium: str, profile: Path, *arguments: str) -> str:
     """Run headless Chromium to the end (killing every process it started) and return its stdout."""
     command = [
-        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--hide-scrollbars", f"--user-data-dir={profile}", *arguments,
-    ]  # fmt: skip
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        *arguments,
+    ]
     browser = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )

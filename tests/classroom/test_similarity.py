@@ -38,9 +38,22 @@ def read(folder: Path) -> dict[str, bytes]:
 
 def renamed(files: dict[str, bytes]) -> dict[str, bytes]:
     """Every local name a student would rename, renamed; comments reworded."""
-    names = {"params": "weights", "grads": "gradient", "current": "w", "history": "losses", "epoch": "e",
-             "batch_losses": "seen", "permutation": "order", "grad": "g", "original": "saved",
-             "difference": "diff", "scale": "denom", "index": "i", "f_plus": "up", "f_minus": "down"}  # fmt: skip
+    names = {
+        "params": "weights",
+        "grads": "gradient",
+        "current": "w",
+        "history": "losses",
+        "epoch": "e",
+        "batch_losses": "seen",
+        "permutation": "order",
+        "grad": "g",
+        "original": "saved",
+        "difference": "diff",
+        "scale": "denom",
+        "index": "i",
+        "f_plus": "up",
+        "f_minus": "down",
+    }
     pattern = re.compile(rb"\b(" + b"|".join(n.encode() for n in names) + rb")\b")
     return {name: pattern.sub(lambda m: names[m[1].decode()].encode(), text) for name, text in files.items()}
 
@@ -156,8 +169,12 @@ def test_a_group_is_not_flagged_against_its_own_members(backprop, template, styl
 
 def test_unusable_code_is_skipped_with_its_reason_and_the_rest_compared(backprop, template, styles):
     broken = {**styles["reference"], "gradcheck.py": b"def numerical_gradient(f, x\n"}
-    submissions = {"reference": styles["reference"], "broken": broken, "latin": {"optim.py": b"# caf\xe9\n"},
-                   "empty": {}}  # fmt: skip
+    submissions = {
+        "reference": styles["reference"],
+        "broken": broken,
+        "latin": {"optim.py": b"# caf\xe9\n"},
+        "empty": {},
+    }
     comparison = similarity.compare_class(submissions, template, backprop.similarity, skipped={"corrupt": "not a zip"})
     assert comparison.notes["broken"] == ["gradcheck.py does not parse (line 1: '(' was never closed)"]
     assert frozenset(("broken", "reference")) in pair_scores(comparison)
@@ -215,8 +232,11 @@ def similar_class(tmp_path_factory):
     arith = assignment.load("arith", ROOT / "tests" / "fixtures" / "project")
     base = tmp_path_factory.mktemp("similar")
     good = {p.name: p.read_text() for p in arith.solution.glob("*.py")}
-    for name, add in [("ada", LONG_ADD), ("bob", LONG_ADD.replace("total", "acc").replace("value", "v")),
-                      ("carol", OTHER_ADD)]:  # fmt: skip
+    for name, add in [
+        ("ada", LONG_ADD),
+        ("bob", LONG_ADD.replace("total", "acc").replace("value", "v")),
+        ("carol", OTHER_ADD),
+    ]:
         folder = base / "class" / name
         folder.mkdir(parents=True)
         (folder / "arith.py").write_text(good["arith.py"] + add)

@@ -27,8 +27,18 @@ def write(folder: Path, files: dict[str, str]) -> Path:
 
 
 def test_folder_takes_listed_files_and_ignores_the_rest(tmp_path, arith):
-    write(tmp_path, {"arith.py": "x = 1\n", "vectors.py": "y = 2\n", "conftest.py": "", "numpy.py": "",
-                     "pytest.ini": "", "sitecustomize.py": "", "evil.pth": ""})  # fmt: skip
+    write(
+        tmp_path,
+        {
+            "arith.py": "x = 1\n",
+            "vectors.py": "y = 2\n",
+            "conftest.py": "",
+            "numpy.py": "",
+            "pytest.ini": "",
+            "sitecustomize.py": "",
+            "evil.pth": "",
+        },
+    )
     sub = collect(tmp_path, arith)
     assert sub.files == {"arith.py": b"x = 1\n", "vectors.py": b"y = 2\n"}
     assert sub.missing == []

@@ -133,11 +133,13 @@ def project_with(tmp_path: Path, leaderboard: str) -> Path:
         ('[[leaderboard]]\nname = "x"\ntest = "test_a"\n', r"test must be a node id"),
         ('[[leaderboard]]\nname = "x"\ntest = "a.py::t"\norder = "up"\n', r"order must be desc or asc, got 'up'"),
         ('[[leaderboard]]\nname = ""\ntest = "a.py::t"\n', r"name must be non-empty text"),
-        ('[[leaderboard]]\nname = "x"\ntest = "a.py::t"\n[[leaderboard]]\nname = "x"\ntest = "a.py::u"\n',
-         r"two leaderboard entries have the name 'x'"),
+        (
+            '[[leaderboard]]\nname = "x"\ntest = "a.py::t"\n[[leaderboard]]\nname = "x"\ntest = "a.py::u"\n',
+            r"two leaderboard entries have the name 'x'",
+        ),
         ('[leaderboard]\nname = "x"\n', r"leaderboard must be a list of \[\[leaderboard\]\] tables"),
     ],
-)  # fmt: skip
+)
 def test_malformed_leaderboard_entries_are_refused_with_what_to_fix(tmp_path, tables, message):
     project = project_with(tmp_path, "\n" + tables)
     with pytest.raises(assignment.AssignmentError, match=message):

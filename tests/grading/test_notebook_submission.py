@@ -218,14 +218,20 @@ def test_no_import_is_added_that_would_make_two_modules_import_each_other(arith,
         (b"this is not json", "not a Jupyter notebook: the file is not valid JSON"),
         (b"\xff\xfe not utf-8", "not a Jupyter notebook: the file is not valid JSON"),
         (b"[1, 2]", "not a Jupyter notebook: the JSON has no 'nbformat' version"),
-        (json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": []}).encode(),
-         "the notebook is in format version 3; open it in Jupyter and save it"),
-        (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}}).encode(),
-         "not a valid Jupyter notebook: top level: 'cells' is a required property"),
-        (notebook("x = 1").replace(b'"cell_type": "code"', b'"cell_type": "weird"'),
-         "not a valid Jupyter notebook: cell 2: it matches none of the allowed forms"),
+        (
+            json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": []}).encode(),
+            "the notebook is in format version 3; open it in Jupyter and save it",
+        ),
+        (
+            json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}}).encode(),
+            "not a valid Jupyter notebook: top level: 'cells' is a required property",
+        ),
+        (
+            notebook("x = 1").replace(b'"cell_type": "code"', b'"cell_type": "weird"'),
+            "not a valid Jupyter notebook: cell 2: it matches none of the allowed forms",
+        ),
     ],
-)  # fmt: skip
+)
 def test_malformed_notebooks_are_one_line_intake_errors(arith, tmp_path, content, message):
     path = tmp_path / "homework.ipynb"
     path.write_bytes(content)

@@ -232,15 +232,23 @@ def test_setup_sh_installs_an_environment_that_grades_backprop(tmp_path):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON", "VIRTUAL_ENV"))}
         env[gradescope.ROOT_ENV] = str(root)
         setup = subprocess.run(
-            ["bash", str(root / "source" / "setup.sh")], cwd=root / "source", env=env,
-            capture_output=True, text=True, timeout=900,
-        )  # fmt: skip
+            ["bash", str(root / "source" / "setup.sh")],
+            cwd=root / "source",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
         assert sorted(os.listdir(root)) == ["results", "run_autograder", "source", "submission", "venv"]
         assert folder_files(root / "source") == composed.files  # setup.sh changed nothing it unpacked
         python = root / "venv" / "bin" / "python"
-        where = subprocess.run([python, "-I", "-c", "import autograder; print(autograder.__file__)"],
-                               capture_output=True, text=True, check=True)  # fmt: skip
+        where = subprocess.run(
+            [python, "-I", "-c", "import autograder; print(autograder.__file__)"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert where.stdout.startswith(str(root / "venv"))
 
         for name in backprop.files:
@@ -265,8 +273,23 @@ def bubblewrap_command(root: Path) -> list[str]:
             command += ["--symlink", os.readlink(entry), str(entry)]
         elif entry.is_dir():
             command += ["--ro-bind", str(entry), str(entry)]
-    return [*command, "--bind", "/tmp", "/tmp", "--proc", "/proc", "--dev", "/dev", "--bind", str(root), "/autograder",
-            "--chdir", "/autograder", "--unsetenv", gradescope.ROOT_ENV]  # fmt: skip
+    return [
+        *command,
+        "--bind",
+        "/tmp",
+        "/tmp",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--bind",
+        str(root),
+        "/autograder",
+        "--chdir",
+        "/autograder",
+        "--unsetenv",
+        gradescope.ROOT_ENV,
+    ]
 
 
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed (apt-get install bubblewrap)")
@@ -278,8 +301,9 @@ def test_in_a_real_autograder_folder_under_bubblewrap(arith, root):
         stream.write(ATTACK.format(root="/autograder"))
     write_metadata(root)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON", "VIRTUAL_ENV"))}
-    done = subprocess.run([*bubblewrap_command(root), "/autograder/run_autograder"], env=env,
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    done = subprocess.run(
+        [*bubblewrap_command(root), "/autograder/run_autograder"], env=env, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     written = json.loads((root / "results" / "results.json").read_text())
     jsonschema.validate(written, SCHEMA, cls=jsonschema.Draft202012Validator)

@@ -68,13 +68,17 @@ def ottr_equivalent(ours: dict, otter) -> dict:
         files[part]["test_case_results"].append(
             {
                 "test_case": {
-                    "name": f"{test['number']} {test['name']}", "code": None, "points": test["max_score"],
-                    "hidden": test["visibility"] != "visible", "success_message": None, "failure_message": None,
+                    "name": f"{test['number']} {test['name']}",
+                    "code": None,
+                    "points": test["max_score"],
+                    "hidden": test["visibility"] != "visible",
+                    "success_message": None,
+                    "failure_message": None,
                 },
                 "passed": passed,
                 "error": otter_format.plain_message(test),
             }
-        )  # fmt: skip
+        )
     graded = otter.GradingResults.from_ottr_json(json.dumps({"test_file_results": list(files.values())}))
     for test_file, part in zip(graded.results.values(), files):
         test_file.name = part.removesuffix(".py")
@@ -162,8 +166,11 @@ def test_batch_format_otter_writes_final_grades_csv(otter, arith, tmp_path):
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO((out / otter_format.FINAL_GRADES).read_text())))
     assert [(r["file"], r["total_points_earned"]) for r in rows] == [
-        ("points-per-question", "14.0"), ("buggy", "10.0"), ("correct", "14.0"), ("corrupt", "0.0"),
-    ]  # fmt: skip
+        ("points-per-question", "14.0"),
+        ("buggy", "10.0"),
+        ("correct", "14.0"),
+        ("corrupt", "0.0"),
+    ]
     assert [r["grading_status"] for r in rows[:3]] == ["--", "Completed", "Completed"]
     assert "not a readable zip" in rows[3]["grading_status"]
 

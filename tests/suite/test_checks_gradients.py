@@ -384,8 +384,9 @@ def test_f_many_evaluates_every_point_of_a_probe_in_one_call_with_the_same_resul
     inputs, upstream, right = affine_case(n=3, d=4, m=5)
     many = CountingMany()
     one_by_one = numerical_vjp(affine, inputs, upstream, "W", entries=6, directions=2, rng=np.random.default_rng(4))
-    batched = numerical_vjp(affine, inputs, upstream, "W", entries=6, directions=2, rng=np.random.default_rng(4),
-                            f_many=many)  # fmt: skip
+    batched = numerical_vjp(
+        affine, inputs, upstream, "W", entries=6, directions=2, rng=np.random.default_rng(4), f_many=many
+    )
     assert [len(points) for points in many.batches] == [16] and batched.evaluations == 16
     np.testing.assert_array_equal(batched.numerical, one_by_one.numerical)
     np.testing.assert_array_equal(batched.rounding_floor, one_by_one.rounding_floor)

@@ -137,17 +137,16 @@ def test_unchanged_tells_an_assignment_into_a_container_from_a_change_in_place()
     params = {"W": np.array([1.0, 2.0]), "b": np.array([0.5])}
     before = copy.deepcopy(params)
     params["W"] = params["W"] - 1.0
-    message = failure_message(assert_unchanged, before, params, function="sgd_step", name="params",
-                              replaced=["['W']"])  # fmt: skip
+    message = failure_message(assert_unchanged, before, params, function="sgd_step", name="params", replaced=["['W']"])
     assert message.startswith("sgd_step assigned into its argument params: params['W'] holds another object")
     assert "(params['W'][0] was 1.0, is now 0.0)" in message and "x.copy()" not in message
     params = copy.deepcopy(before)
     params["b"] -= 1.0  # in place, while another key was assigned anew
-    message = failure_message(assert_unchanged, before, params, function="sgd_step", name="params",
-                              replaced=["['W']"])  # fmt: skip
+    message = failure_message(assert_unchanged, before, params, function="sgd_step", name="params", replaced=["['W']"])
     assert message.startswith("sgd_step modified its argument params in place (params['b'][0] was 0.5")
     params = copy.deepcopy(before)
     params["extra"] = np.zeros(1)  # a key added: an assignment into the dict
-    message = failure_message(assert_unchanged, before, params, function="sgd_step", name="params",
-                              replaced=["['extra']"])  # fmt: skip
+    message = failure_message(
+        assert_unchanged, before, params, function="sgd_step", name="params", replaced=["['extra']"]
+    )
     assert message.startswith("sgd_step assigned into its argument params: params['extra'] holds another object")

@@ -98,15 +98,33 @@ def test_public_tests_never_use_the_reference(tmp_path):
     tests = BACKPROP.tests
     env = dict(os.environ, PYTHONPATH=str(tmp_path), COLLECTED_FIXTURES=str(output), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     command = [
-        sys.executable, "-m", "pytest", str(tests), "--collect-only", "-q", "-c", str(pipeline.RUNNER_CONFIG),
-        "--rootdir", str(tests), "-o", f"pythonpath={tests}", "-p", "no:cacheprovider",
-        "-p", "autograder.suite.plugin", "-p", "fixture_recorder", "--strict-markers",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "pytest",
+        str(tests),
+        "--collect-only",
+        "-q",
+        "-c",
+        str(pipeline.RUNNER_CONFIG),
+        "--rootdir",
+        str(tests),
+        "-o",
+        f"pythonpath={tests}",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "autograder.suite.plugin",
+        "-p",
+        "fixture_recorder",
+        "--strict-markers",
+    ]
     run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
     fixtures = json.loads(output.read_text())
-    files = {folder: {Path(nodeid.split("::")[0]).name for nodeid in fixtures if nodeid.startswith(f"{folder}/")}
-             for folder in ("public", "hidden")}  # fmt: skip
+    files = {
+        folder: {Path(nodeid.split("::")[0]).name for nodeid in fixtures if nodeid.startswith(f"{folder}/")}
+        for folder in ("public", "hidden")
+    }
     assert files["public"] and files["hidden"] and not files["public"] & files["hidden"]
     users = [nodeid for nodeid, names in fixtures.items() if "reference" in names]
     assert users and [nodeid for nodeid in users if not nodeid.startswith("hidden/")] == []

@@ -19,21 +19,45 @@ ASSIGNMENTS = list_assignments(ROOT)
 
 BACKPROP_CONTRACT = {
     "activations": {
-        "threshold", "threshold_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad",
-        "relu", "relu_grad", "leaky_relu", "leaky_relu_grad", "prelu", "prelu_grad",
-        "elu", "elu_grad", "swish", "swish_grad", "gelu", "gelu_grad",
+        "threshold",
+        "threshold_grad",
+        "sigmoid",
+        "sigmoid_grad",
+        "tanh",
+        "tanh_grad",
+        "relu",
+        "relu_grad",
+        "leaky_relu",
+        "leaky_relu_grad",
+        "prelu",
+        "prelu_grad",
+        "elu",
+        "elu_grad",
+        "swish",
+        "swish_grad",
+        "gelu",
+        "gelu_grad",
     },
     "layers": {
-        "affine_forward", "affine_backward", "activation_forward", "activation_backward",
-        "prelu_forward", "prelu_backward",
+        "affine_forward",
+        "affine_backward",
+        "activation_forward",
+        "activation_backward",
+        "prelu_forward",
+        "prelu_backward",
     },
     "network": {
-        "sigmoid_bce_loss", "softmax_cross_entropy_loss", "window_classifier_loss",
-        "window_classifier_predict", "mlp_loss", "mlp_predict", "collapse_linear",
+        "sigmoid_bce_loss",
+        "softmax_cross_entropy_loss",
+        "window_classifier_loss",
+        "window_classifier_predict",
+        "mlp_loss",
+        "mlp_predict",
+        "collapse_linear",
     },
     "optim": {"sgd_step", "minibatch_indices", "train"},
     "gradcheck": {"numerical_gradient", "relative_error", "gradient_check"},
-}  # fmt: skip
+}
 """The graded functions of ``backprop-contract.md``, by module."""
 
 PROBE = r"""
@@ -122,10 +146,16 @@ def probe(assignment: Assignment, tmp_path_factory) -> dict:
     """The report of ``PROBE`` run on the assignment's template in a fresh, isolated interpreter."""
     report_path = tmp_path_factory.mktemp(assignment.name) / "report.json"
     command = [
-        sys.executable, "-I", "-B", "-c", PROBE,
-        str(assignment.template), str(assignment.folder), str(report_path),
+        sys.executable,
+        "-I",
+        "-B",
+        "-c",
+        PROBE,
+        str(assignment.template),
+        str(assignment.folder),
+        str(report_path),
         json.dumps(requested_functions(assignment)),
-    ]  # fmt: skip
+    ]
     result = subprocess.run(command, cwd=assignment.template, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and report_path.exists(), (
         f"the template probe of {assignment.name} failed (exit {result.returncode}):\n{result.stdout}{result.stderr}"
@@ -192,8 +222,17 @@ def test_backprop_solution_functions_are_the_contract():
 
 @pytest.mark.parametrize(
     "text, trivial",
-    [("", True), ("return", True), ("else:", True), ("),", True), ("]", True), ("pass", True),
-     ("return out", False), ("x = 1", False), ("# stable form", False)],
-)  # fmt: skip
+    [
+        ("", True),
+        ("return", True),
+        ("else:", True),
+        ("),", True),
+        ("]", True),
+        ("pass", True),
+        ("return out", False),
+        ("x = 1", False),
+        ("# stable form", False),
+    ],
+)
 def test_trivial_lines_are_only_those_without_content(text, trivial):
     assert is_trivial(text) is trivial

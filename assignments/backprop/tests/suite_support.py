@@ -164,8 +164,9 @@ def call_unchanged(function: Any, arguments: dict[str, Any], *, cache: int | Non
     for name, value in before.items():
         if not is_function(value):
             replaced = [path for argument, path in result.replaced if argument in (name, positions.get(name))]
-            assert_unchanged(comparable(value), comparable(after[name]), function=name_of(function), name=name,
-                             replaced=replaced)  # fmt: skip
+            assert_unchanged(
+                comparable(value), comparable(after[name]), function=name_of(function), name=name, replaced=replaced
+            )
     assert_new_arrays(result, function, list(arguments), cache=cache)
     return result
 
@@ -230,8 +231,16 @@ class Again:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-def pure_and_repeatable(cases: Cases, function: Any, arguments: dict[str, Any], again: Again | None = None, *,
-                        cache: int | None = None, label: str = "", **options: Any) -> None:  # fmt: skip
+def pure_and_repeatable(
+    cases: Cases,
+    function: Any,
+    arguments: dict[str, Any],
+    again: Again | None = None,
+    *,
+    cache: int | None = None,
+    label: str = "",
+    **options: Any,
+) -> None:
     """Cases: ``function`` leaves its arguments unchanged; repeats its results bitwise; and, with
     ``again``, called next with other values of the same shapes, gives the right outputs for them
     (no result remembered from the call before, e.g. memoised by shape). cache: as for
@@ -356,17 +365,23 @@ def assert_history(history: Any, epochs: int) -> None:
     tuple of floats, or a 1-d float64 array."""
     if type(history) is np.ndarray:
         if history.dtype != np.float64 or history.shape != (epochs,):
-            raise CheckFailure(f"the history returned by train must be a sequence of {epochs} floats (one loss per "
-                               f"epoch): a list, a tuple or an array of shape ({epochs},) and dtype float64; got "
-                               f"{describe(history)}.")  # fmt: skip
+            raise CheckFailure(
+                f"the history returned by train must be a sequence of {epochs} floats (one loss per "
+                f"epoch): a list, a tuple or an array of shape ({epochs},) and dtype float64; got "
+                f"{describe(history)}."
+            )
         history = history.tolist()
     if not isinstance(history, (list, tuple)) or len(history) != epochs:
-        raise CheckFailure(f"the history returned by train must be a sequence of {epochs} floats (one loss per epoch: "
-                           f"a list, a tuple or a 1-d float64 array); got {describe(history)}.")  # fmt: skip
+        raise CheckFailure(
+            f"the history returned by train must be a sequence of {epochs} floats (one loss per epoch: "
+            f"a list, a tuple or a 1-d float64 array); got {describe(history)}."
+        )
     for epoch, loss in enumerate(history):
         if type(loss) not in (float, np.float64) or not np.isfinite(loss):
-            raise CheckFailure(f"history[{epoch}] returned by train must be a finite float; got {describe(loss)}"
-                               f"{f' {loss}' if isinstance(loss, float) else ''}.")  # fmt: skip
+            raise CheckFailure(
+                f"history[{epoch}] returned by train must be a finite float; got {describe(loss)}"
+                f"{f' {loss}' if isinstance(loss, float) else ''}."
+            )
 
 
 def batch_sizes(got: Any, what: str) -> list[int]:
@@ -375,16 +390,16 @@ def batch_sizes(got: Any, what: str) -> list[int]:
         raise CheckFailure(f"{what} must return a list of batches (index arrays); got {describe(got)}.")
     for number, batch in enumerate(got):
         if type(batch) is not np.ndarray or batch.ndim != 1 or not np.issubdtype(batch.dtype, np.signedinteger):
-            raise CheckFailure(f"batch {number} of {what} must be a 1-d numpy array of integer indices (int64); "
-                               f"got {describe(batch)}.")  # fmt: skip
+            raise CheckFailure(
+                f"batch {number} of {what} must be a 1-d numpy array of integer indices (int64); got {describe(batch)}."
+            )
     return [len(batch) for batch in got]
 
 
 def assert_batches(got: Any, expected: list[np.ndarray], what: str, show_inputs: dict[str, Any] | None = None) -> None:
     """``got`` is a list of int index arrays equal to the batches ``expected``."""
     if not isinstance(got, list) or len(got) != len(expected):
-        raise CheckFailure(f"{what} must return a list of {len(expected)} batches (index arrays); got "
-                           f"{describe(got)}.")  # fmt: skip
+        raise CheckFailure(f"{what} must return a list of {len(expected)} batches (index arrays); got {describe(got)}.")
     for number, (batch, expected_batch) in enumerate(zip(got, expected)):
         assert_int_array(batch, expected_batch, what=f"batch {number} of {what}", show_inputs=show_inputs)
 
@@ -397,8 +412,11 @@ def helper_fault(student: Any, run: dict[str, Any]) -> str | None:
     grads = {name: np.cos(value) + 0.5 for name, value in params.items()}
     try:
         step = call_unchanged(student.optim.sgd_step, {"params": params, "grads": grads, "lr": lr}).value
-        assert_values(step, {name: value - lr * grads[name] for name, value in params.items()},
-                      what=f"the result of sgd_step(params, grads, lr = {lr})")  # fmt: skip
+        assert_values(
+            step,
+            {name: value - lr * grads[name] for name, value in params.items()},
+            what=f"the result of sgd_step(params, grads, lr = {lr})",
+        )
     except (CheckFailure, StudentError) as failure:
         return f"your sgd_step, which train relies on, is wrong when called alone: {failure}"
     n = len(run["X"])
@@ -440,8 +458,9 @@ def in_order(inputs: dict[str, Any]) -> Arrangement:
     return lambda point: (tuple(point[name] for name in inputs), {})
 
 
-def check_output_gradient(output: Output, arrange: Arrangement, analytic: Any, inputs: dict[str, Any],
-                          upstream: Any, wrt: str, **options: Any) -> None:  # fmt: skip
+def check_output_gradient(
+    output: Output, arrange: Arrangement, analytic: Any, inputs: dict[str, Any], upstream: Any, wrt: str, **options: Any
+) -> None:
     """``check_gradient`` of ``output`` called with ``arrange(point)`` at each point, every point
     of the check evaluated in one go (``output.many``). Options as for ``check_gradient``."""
 
@@ -449,15 +468,33 @@ def check_output_gradient(output: Output, arrange: Arrangement, analytic: Any, i
         args, kwargs = arrange(point)
         return output(*args, **kwargs)
 
-    check_gradient(at, analytic, inputs, upstream, wrt,
-                   f_many=lambda points: output.many([arrange(point) for point in points]), **options)  # fmt: skip
+    check_gradient(
+        at,
+        analytic,
+        inputs,
+        upstream,
+        wrt,
+        f_many=lambda points: output.many([arrange(point) for point in points]),
+        **options,
+    )
 
 
-def check_gradients(cases: Cases, output: Output, grads: dict[str, Any], inputs: dict[str, Any], upstream: Any, *,
-                    function: str, compared_with: str, rng: np.random.Generator, arrange: Arrangement | None = None,
-                    kinks: dict[str, tuple[float, ...]] | None = None,
-                    candidates: dict[str, dict[str, Any]] | None = None, label: str = "",
-                    **options: Any) -> None:  # fmt: skip
+def check_gradients(
+    cases: Cases,
+    output: Output,
+    grads: dict[str, Any],
+    inputs: dict[str, Any],
+    upstream: Any,
+    *,
+    function: str,
+    compared_with: str,
+    rng: np.random.Generator,
+    arrange: Arrangement | None = None,
+    kinks: dict[str, tuple[float, ...]] | None = None,
+    candidates: dict[str, dict[str, Any]] | None = None,
+    label: str = "",
+    **options: Any,
+) -> None:
     """One case per gradient in ``grads`` (input name -> what ``function`` returned for it):
     check it against central differences of ``output`` (a float64 array, or a loss when
     ``upstream`` is 1.0) called with ``arrange(inputs)`` (default: the inputs in order).
@@ -467,13 +504,23 @@ def check_gradients(cases: Cases, output: Output, grads: dict[str, Any], inputs:
     for name, grad in grads.items():
         with cases.case(f"{label}d{name}"), lead(f"Compared with central differences of {compared_with}:"):
             check_output_gradient(
-                output, arrange or in_order(inputs), grad, inputs, upstream, name, what=f"d{name} returned by {function}",
-                rng=rng, kinks=(kinks or {}).get(name, ()), candidates=(candidates or {}).get(name), **options,
-            )  # fmt: skip
+                output,
+                arrange or in_order(inputs),
+                grad,
+                inputs,
+                upstream,
+                name,
+                what=f"d{name} returned by {function}",
+                rng=rng,
+                kinks=(kinks or {}).get(name, ()),
+                candidates=(candidates or {}).get(name),
+                **options,
+            )
 
 
-def layer_gradients(forward: Any, backward: Any, inputs: dict[str, Any], upstream: np.ndarray,
-                    *settings: Any, **options: Any) -> dict[str, Any]:  # fmt: skip
+def layer_gradients(
+    forward: Any, backward: Any, inputs: dict[str, Any], upstream: np.ndarray, *settings: Any, **options: Any
+) -> dict[str, Any]:
     """The student's gradients for a layer: run ``forward(*inputs, *settings, **options)``, then
     ``backward(upstream, cache)``; return input name -> gradient (``{"x": dx, ...}``)."""
     _, cache = parts(forward(*inputs.values(), *settings, **options), ("out", "cache"), name_of(forward))
@@ -483,17 +530,37 @@ def layer_gradients(forward: Any, backward: Any, inputs: dict[str, Any], upstrea
     return dict(zip(inputs, parts(grads, tuple(f"d{name}" for name in inputs), name_of(backward))))
 
 
-def check_layer(credit, forward: Any, backward: Any, inputs: dict[str, Any], upstream: np.ndarray,
-                output: Output, *, compared_with: str, rng: np.random.Generator,
-                wrt: Iterable[str] | None = None, **options: Any) -> None:  # fmt: skip
+def check_layer(
+    credit,
+    forward: Any,
+    backward: Any,
+    inputs: dict[str, Any],
+    upstream: np.ndarray,
+    output: Output,
+    *,
+    compared_with: str,
+    rng: np.random.Generator,
+    wrt: Iterable[str] | None = None,
+    **options: Any,
+) -> None:
     """A test of the student's ``backward`` after their ``forward`` (a batch of len(upstream)
     inputs): the gradients of the inputs in ``wrt`` (default: all) against central differences
     of ``output(*inputs)``, one case each. Options as for ``check_gradients``."""
     grads = layer_gradients(forward, backward, inputs, upstream)
     grads = {name: grads[name] for name in (wrt or inputs)}
     cases = Cases(credit, len(grads))
-    check_gradients(cases, output, grads, inputs, upstream, function=name_of(backward), compared_with=compared_with,
-                    rng=rng, batch_size=len(upstream), **options)  # fmt: skip
+    check_gradients(
+        cases,
+        output,
+        grads,
+        inputs,
+        upstream,
+        function=name_of(backward),
+        compared_with=compared_with,
+        rng=rng,
+        batch_size=len(upstream),
+        **options,
+    )
     cases.finish()
 
 
@@ -505,13 +572,27 @@ def network_gradients(loss: Any, params: dict[str, np.ndarray], *data: Any, **op
     return grads
 
 
-def check_parameter_gradients(cases: Cases, loss: Output, data: tuple, grads: dict[str, Any],
-                              params: dict[str, np.ndarray], names: Iterable[str], **options: Any) -> None:  # fmt: skip
+def check_parameter_gradients(
+    cases: Cases,
+    loss: Output,
+    data: tuple,
+    grads: dict[str, Any],
+    params: dict[str, np.ndarray],
+    names: Iterable[str],
+    **options: Any,
+) -> None:
     """One case per parameter in ``names``: its gradient in ``grads`` against central differences
     of ``loss(params, *data)``, the other parameters held fixed. Options as for ``check_gradients``."""
     for name in names:
-        check_gradients(cases, loss, {name: grads[name]}, {name: params[name]}, 1.0,
-                        arrange=lambda point: ((dict(params, **point), *data), {}), **options)  # fmt: skip
+        check_gradients(
+            cases,
+            loss,
+            {name: grads[name]},
+            {name: params[name]},
+            1.0,
+            arrange=lambda point: ((dict(params, **point), *data), {}),
+            **options,
+        )
 
 
 # --------------------------------------------------------------------------- activations
@@ -569,8 +650,10 @@ class Activation:
         """(label, keyword arguments) of the calls a value test makes: the defaults and a value
         away from them; for PReLU a scalar slope and one slope per feature."""
         if self.name == "prelu":
-            return [("scalar alpha", {"alpha": float(rng.uniform(0.05, 0.95))}),
-                    ("one alpha per feature", {"alpha": prelu_slopes(rng, features)})]  # fmt: skip
+            return [
+                ("scalar alpha", {"alpha": float(rng.uniform(0.05, 0.95))}),
+                ("one alpha per feature", {"alpha": prelu_slopes(rng, features)}),
+            ]
         settings = [("default parameters", {})]
         if self.parameter:
             params = self.params(rng, features)
@@ -586,8 +669,13 @@ def away_from_one(rng: np.random.Generator) -> float:
 ACTIVATIONS = {
     a.name: a
     for a in (
-        Activation("threshold", "theta", registry=False, kinked=True,
-                   draw_parameter=lambda rng: float(rng.choice([-1, 1]) * rng.uniform(0.2, 1.0))),
+        Activation(
+            "threshold",
+            "theta",
+            registry=False,
+            kinked=True,
+            draw_parameter=lambda rng: float(rng.choice([-1, 1]) * rng.uniform(0.2, 1.0)),
+        ),
         Activation("sigmoid", stable=True),
         Activation("tanh", stable=True),
         Activation("relu", kinked=True),
@@ -597,7 +685,7 @@ ACTIVATIONS = {
         Activation("swish", "beta", stable=True, draw_parameter=away_from_one),
         Activation("gelu", stable=True, revealing=((-2.9, -2.5), (1.8, 2.2))),
     )
-}  # fmt: skip
+}
 """The activations by name, in the order of the contract."""
 
 REGISTRY = [a for a in ACTIVATIONS.values() if a.registry]
@@ -653,8 +741,9 @@ def prelu_slopes(rng: np.random.Generator, units: int) -> np.ndarray:
     return rng.uniform(0.05, 0.95, size=units)
 
 
-def activation_input(rng: np.random.Generator, shape: tuple[int, ...], activation: Activation,
-                     params: dict[str, Any]) -> np.ndarray:  # fmt: skip
+def activation_input(
+    rng: np.random.Generator, shape: tuple[int, ...], activation: Activation, params: dict[str, Any]
+) -> np.ndarray:
     """Values in [-4, 4] at least 1e-3 away from the activation's kinks, both sides of each kink
     present, and one value in each of its revealing intervals."""
     x = sampling.away_from_kinks(rng, shape, activation.kinks(params), low=-4.0, high=4.0)
@@ -665,9 +754,18 @@ def activation_input(rng: np.random.Generator, shape: tuple[int, ...], activatio
     return x
 
 
-def check_derivative(cases: Cases, forward: Output, activation: Activation, x: np.ndarray,
-                     params: dict[str, Any], derivative: Any, *, compared_with: str, rng: np.random.Generator,
-                     candidates: tuple[dict[str, Any], ...] = ({}, {})) -> None:  # fmt: skip
+def check_derivative(
+    cases: Cases,
+    forward: Output,
+    activation: Activation,
+    x: np.ndarray,
+    params: dict[str, Any],
+    derivative: Any,
+    *,
+    compared_with: str,
+    rng: np.random.Generator,
+    candidates: tuple[dict[str, Any], ...] = ({}, {}),
+) -> None:
     """Check what ``<activation>_grad(x, **params)`` returned (``derivative``) against central
     differences of ``forward(x, **params)``, one case per result: f'(x), or for PReLU ∂f/∂x and
     ∂f/∂alpha (with one slope per entry, the derivative along a slope is the elementwise
@@ -684,9 +782,17 @@ def check_derivative(cases: Cases, forward: Output, activation: Activation, x: n
     for (wrt, result), mistakes in zip(results.items(), candidates):
         with cases.case(whats[wrt]), lead(f"Compared with central differences of {compared_with}:"):
             check_output_gradient(
-                forward, x_then_parameters, result, inputs, np.ones(x.shape), wrt,
-                what=whats[wrt], rng=rng, kinks=activation.kinks(params) if wrt == "x" else (), candidates=mistakes,
-            )  # fmt: skip
+                forward,
+                x_then_parameters,
+                result,
+                inputs,
+                np.ones(x.shape),
+                wrt,
+                what=whats[wrt],
+                rng=rng,
+                kinks=activation.kinks(params) if wrt == "x" else (),
+                candidates=mistakes,
+            )
 
 
 def x_then_parameters(point: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
@@ -733,24 +839,26 @@ def known_mistakes(function: str, x: np.ndarray, params: dict[str, Any], ref: An
         "swish": lambda: {"beta is ignored (the default 1 is used)": ref.swish(x)},
         "swish_grad": lambda: {
             "beta is ignored (the default 1 is used)": ref.swish_grad(x),
-            "the chain-rule factor beta of σ(beta·x) is missing: σ(βx) + x·σ(βx)(1 − σ(βx))":
-                sigma(beta * x) * (1.0 + x * sigma(-beta * x)),
+            "the chain-rule factor beta of σ(beta·x) is missing: σ(βx) + x·σ(βx)(1 − σ(βx))": sigma(beta * x)
+            * (1.0 + x * sigma(-beta * x)),
         },
         "gelu": lambda: {
-            "the tanh approximation of GELU is used; the contract asks for the exact x·Φ(x) through erf":
-                tanh_approximate_gelu(x),
+            "the tanh approximation of GELU is used; the contract asks for the exact x·Φ(x) through erf": tanh_approximate_gelu(
+                x
+            ),
             "Φ(x) is computed as (1 + erf(x))/2 instead of (1 + erf(x/√2))/2": 0.5 * x * (1.0 + erf(x)),
         },
         "gelu_grad": lambda: {
             "the x·φ(x) term of the product rule is missing (only Φ(x) is returned)": normal_cdf(x),
-            "the derivative of the tanh approximation of GELU is used, not of the exact x·Φ(x)":
-                tanh_approximate_gelu_grad(x),
+            "the derivative of the tanh approximation of GELU is used, not of the exact x·Φ(x)": tanh_approximate_gelu_grad(
+                x
+            ),
         },
         "prelu_grad": lambda: (
             {"dfdx uses 1 and alpha on the wrong sides of 0": np.where(x > 0, params["alpha"] * np.ones_like(x), 1.0)},
             {"the branches of dfdalpha are swapped (x where x > 0, 0 elsewhere)": np.where(x > 0, x, 0.0)},
         ),
-    }  # fmt: skip
+    }
     found = mistakes.get(function, dict)()
     return found if isinstance(found, tuple) else (found,)
 
@@ -758,8 +866,10 @@ def known_mistakes(function: str, x: np.ndarray, params: dict[str, Any], ref: An
 def wrong_branch_at_kink(wrong: np.ndarray, variable: str = "x", kink: float = 0.0) -> dict[str, np.ndarray]:
     """The candidate explaining ``wrong``, the value a function gives when its ``variable > kink``
     branch is taken at the kink (e.g. through a mask ``x >= 0``)."""
-    return {f"at the kink {variable} = {kink:g} the {variable} > {kink:g} branch was used (e.g. a mask "
-            f"{variable} >= {kink:g}); by the course's convention the {variable} <= {kink:g} branch applies there": wrong}  # fmt: skip
+    return {
+        f"at the kink {variable} = {kink:g} the {variable} > {kink:g} branch was used (e.g. a mask "
+        f"{variable} >= {kink:g}); by the course's convention the {variable} <= {kink:g} branch applies there": wrong
+    }
 
 
 EXTREME_POINTS = np.array([-1e4, -800.0, -710.0, -40.0, -1.5, 0.7, 40.0, 710.0, 800.0, 1e4])
@@ -771,12 +881,18 @@ EXTREME_POINTS = np.array([-1e4, -800.0, -710.0, -40.0, -1.5, 0.7, 40.0, 710.0, 
 
 def affine_mistakes(units: int) -> dict[str, dict[str, np.ndarray]]:
     """Known wrong gradients of an affine layer with ``units`` outputs, by input name."""
-    return {"b": {"db is the local derivative ∂out/∂b = 1 instead of the upstream gradient summed over the batch":
-                  np.ones(units)}}  # fmt: skip
+    return {
+        "b": {
+            "db is the local derivative ∂out/∂b = 1 instead of the upstream gradient summed over the batch": np.ones(
+                units
+            )
+        }
+    }
 
 
-def activation_layer_mistakes(ref: Any, name: str, z: np.ndarray, upstream: np.ndarray,
-                              params: dict[str, Any]) -> dict[str, np.ndarray]:  # fmt: skip
+def activation_layer_mistakes(
+    ref: Any, name: str, z: np.ndarray, upstream: np.ndarray, params: dict[str, Any]
+) -> dict[str, np.ndarray]:
     """Known wrong dz of an activation layer; ref: right activations with their ``ACTIVATIONS``
     registry (the reference module, or ``CONTRACT``)."""
     forward, derivative = ref.ACTIVATIONS[name]
@@ -785,8 +901,9 @@ def activation_layer_mistakes(ref: Any, name: str, z: np.ndarray, upstream: np.n
         "caches h instead of z)": upstream * derivative(forward(z, **params), **params),
     }
     if params:
-        mistakes["the activation's parameters are not passed on to its derivative in the backward pass "
-                 "(the default is used)"] = upstream * derivative(z)  # fmt: skip
+        mistakes[
+            "the activation's parameters are not passed on to its derivative in the backward pass (the default is used)"
+        ] = upstream * derivative(z)
     return mistakes
 
 
@@ -809,8 +926,11 @@ def bce_inputs(rng: np.random.Generator, label_dtype: Any = np.int64, n: int = 6
 def bce_mistakes(scores: np.ndarray, y: np.ndarray) -> dict[str, float]:
     """Known wrong losses of sigmoid_bce_loss."""
     losses_of_ones = np.logaddexp(0.0, -scores)
-    return {"the (1 − y)·log(1 − σ(s)) term is missing: examples with label 0 cost nothing":
-            float(np.mean(y * losses_of_ones))}  # fmt: skip
+    return {
+        "the (1 − y)·log(1 − σ(s)) term is missing: examples with label 0 cost nothing": float(
+            np.mean(y * losses_of_ones)
+        )
+    }
 
 
 MISSING_ONE_HOT = "the 1 of the true class is not subtracted (dscores = softmax(scores) / N)"

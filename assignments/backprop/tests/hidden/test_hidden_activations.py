@@ -33,8 +33,11 @@ SHAPES = {"1-d": (7,), "2-d": (5, 4), "3-d": (2, 3, 4)}
 @pytest.mark.parametrize("function", named_cases("values vs reference", FUNCTIONS, 0.5))
 def test_values_vs_reference(student, reference, rng, credit, function):
     activation = activation_of(function)
-    settings = [(f"{shape_label} input, {label}", shape, params)
-                for shape_label, shape in SHAPES.items() for label, params in activation.settings(rng, shape[-1])]  # fmt: skip
+    settings = [
+        (f"{shape_label} input, {label}", shape, params)
+        for shape_label, shape in SHAPES.items()
+        for label, params in activation.settings(rng, shape[-1])
+    ]
     cases = Cases(credit, len(settings))
     for label, shape, params in settings:
         x = activation_input(rng, shape, activation, params)
@@ -60,9 +63,17 @@ def test_derivative_of_the_exact_forward(student, reference, rng, credit, name):
     x = activation_input(rng, shape, activation, params)
     derivative = getattr(student.activations, name)(x, **params)
     cases = Cases(credit, activation.derivative_results)
-    check_derivative(cases, Output(getattr(reference.activations, activation.name)), activation, x, params, derivative,
-                     compared_with=f"the exact {activation.name}", rng=rng,
-                     candidates=known_mistakes(name, x, params, reference.activations))  # fmt: skip
+    check_derivative(
+        cases,
+        Output(getattr(reference.activations, activation.name)),
+        activation,
+        x,
+        params,
+        derivative,
+        compared_with=f"the exact {activation.name}",
+        rng=rng,
+        candidates=known_mistakes(name, x, params, reference.activations),
+    )
     cases.finish()
 
 
@@ -79,10 +90,18 @@ def test_stable_at_extreme_inputs(student, reference, rng, function):
 @pytest.mark.partial_credit
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(name, id=name, marks=[pytest.mark.points(0.25),
-                                        pytest.mark.name(f"{name}, {name}_grad: inputs unchanged, results repeatable, nothing remembered")])
-     for name in ACTIVATIONS],
-)  # fmt: skip
+    [
+        pytest.param(
+            name,
+            id=name,
+            marks=[
+                pytest.mark.points(0.25),
+                pytest.mark.name(f"{name}, {name}_grad: inputs unchanged, results repeatable, nothing remembered"),
+            ],
+        )
+        for name in ACTIVATIONS
+    ],
+)
 def test_pure_and_repeatable(student, reference, rng, credit, name):
     activation = ACTIVATIONS[name]
     params = activation.params(rng, 4)

@@ -60,8 +60,14 @@ def test_numerical_gradient_values(student, reference, provided, rng, credit):
         expected = reference.gradcheck.numerical_gradient(provided.data.ripple_bowl, x.copy(), **options)
         got = student.gradcheck.numerical_gradient(student.data.ripple_bowl, x, **options)
         with cases.case(f"shape {shape}, {label}"):
-            assert_array(got, expected, rtol=1e-9, atol=1e-12, what=f"numerical_gradient(data.ripple_bowl, x, {label})",
-                         candidates=numerical_gradient_mistakes(reference, provided, x, options))  # fmt: skip
+            assert_array(
+                got,
+                expected,
+                rtol=1e-9,
+                atol=1e-12,
+                what=f"numerical_gradient(data.ripple_bowl, x, {label})",
+                candidates=numerical_gradient_mistakes(reference, provided, x, options),
+            )
     cases.finish()
 
 
@@ -80,14 +86,22 @@ def test_gradient_check_values(student, reference, provided, rng, credit):
     cases = Cases(credit, len(settings))
     for shape, label, options in settings:
         x = rng.uniform(-2.0, 2.0, size=shape)
-        expected = reference.gradcheck.gradient_check(provided.data.ripple_bowl, provided.data.ripple_bowl_grad,
-                                                      x.copy(), **options)  # fmt: skip
+        expected = reference.gradcheck.gradient_check(
+            provided.data.ripple_bowl, provided.data.ripple_bowl_grad, x.copy(), **options
+        )
         got = student.gradcheck.gradient_check(student.data.ripple_bowl, student.data.ripple_bowl_grad, x, **options)
-        default_step = reference.gradcheck.gradient_check(provided.data.ripple_bowl, provided.data.ripple_bowl_grad,
-                                                          x.copy())  # fmt: skip
+        default_step = reference.gradcheck.gradient_check(
+            provided.data.ripple_bowl, provided.data.ripple_bowl_grad, x.copy()
+        )
         with cases.case(f"shape {shape}, {label}"):
-            assert_scalar(got, expected, rtol=1e-5, atol=1e-12, candidates={IGNORES_H: default_step},
-                          what=f"gradient_check(data.ripple_bowl, data.ripple_bowl_grad, x, {label})")  # fmt: skip
+            assert_scalar(
+                got,
+                expected,
+                rtol=1e-5,
+                atol=1e-12,
+                candidates={IGNORES_H: default_step},
+                what=f"gradient_check(data.ripple_bowl, data.ripple_bowl_grad, x, {label})",
+            )
     cases.finish()
 
 
@@ -110,6 +124,10 @@ def test_pure_and_repeatable(student, reference, provided, rng, credit, function
     x, other = (not_round_tripping(rng, (2, 3), h=1e-5) for _ in range(2))
     expected = getattr(reference.gradcheck, function)(*arguments(provided.data, other.copy()).values())
     cases = Cases(credit, 3)
-    pure_and_repeatable(cases, getattr(student.gradcheck, function), arguments(student.data, x),
-                        Again(arguments(student.data, other), expected))  # fmt: skip
+    pure_and_repeatable(
+        cases,
+        getattr(student.gradcheck, function),
+        arguments(student.data, x),
+        Again(arguments(student.data, other), expected),
+    )
     cases.finish()

@@ -37,8 +37,14 @@ def exact_output(forward, *settings, **options):
 
 def gradient_cases(layer, names):
     """One pytest param per gradient of a layer's backward, shown as "<layer>_backward: d<name> of the exact layer"."""
-    return [pytest.param(name, id=name, marks=[pytest.mark.name(f"{layer}_backward: d{name} of the exact layer"),
-                                               pytest.mark.points(0.75)]) for name in names]  # fmt: skip
+    return [
+        pytest.param(
+            name,
+            id=name,
+            marks=[pytest.mark.name(f"{layer}_backward: d{name} of the exact layer"), pytest.mark.points(0.75)],
+        )
+        for name in names
+    ]
 
 
 @pytest.mark.points(1.0)
@@ -54,9 +60,18 @@ def test_affine_forward_values(student, reference, rng):
 @pytest.mark.parametrize("wrt", gradient_cases("affine", ("x", "W", "b")))
 def test_affine_backward_gradient(student, reference, rng, credit, wrt):
     n, d, m = sampling.distinct_sizes(rng, 3)
-    check_layer(credit, student.layers.affine_forward, student.layers.affine_backward, affine_inputs(rng, n, d, m),
-                sampling.normal(rng, (n, m)), exact_output(reference.layers.affine_forward),
-                compared_with="the exact affine layer", rng=rng, wrt=(wrt,), candidates=affine_mistakes(m))  # fmt: skip
+    check_layer(
+        credit,
+        student.layers.affine_forward,
+        student.layers.affine_backward,
+        affine_inputs(rng, n, d, m),
+        sampling.normal(rng, (n, m)),
+        exact_output(reference.layers.affine_forward),
+        compared_with="the exact affine layer",
+        rng=rng,
+        wrt=(wrt,),
+        candidates=affine_mistakes(m),
+    )
 
 
 @pytest.mark.points(0.5)
@@ -64,9 +79,17 @@ def test_affine_backward_gradient(student, reference, rng, credit, wrt):
 def test_affine_backward_large_layer(student, reference, rng, credit):
     """affine_backward: a large layer, along random directions"""
     n, d, m = 64, 48, 40
-    check_layer(credit, student.layers.affine_forward, student.layers.affine_backward, affine_inputs(rng, n, d, m),
-                sampling.normal(rng, (n, m)), exact_output(reference.layers.affine_forward),
-                compared_with="the exact affine layer", rng=rng, full_threshold=0)  # fmt: skip
+    check_layer(
+        credit,
+        student.layers.affine_forward,
+        student.layers.affine_backward,
+        affine_inputs(rng, n, d, m),
+        sampling.normal(rng, (n, m)),
+        exact_output(reference.layers.affine_forward),
+        compared_with="the exact affine layer",
+        rng=rng,
+        full_threshold=0,
+    )
 
 
 @pytest.mark.points(1.0)
@@ -79,10 +102,14 @@ def test_activation_forward_values(student, reference, rng, credit):
         z = activation_input(rng, (4, 3), activation, params)
         expected, _ = reference.layers.activation_forward(z, activation.name, **params)
         with cases.case(activation.name):
-            h, _ = parts(student.layers.activation_forward(z, activation.name, **params), ("h", "cache"),
-                         "activation_forward")  # fmt: skip
-            assert_array(h, expected, what=f"h returned by activation_forward for {activation.name!r} with "
-                                           f"{describe_params(params)}")  # fmt: skip
+            h, _ = parts(
+                student.layers.activation_forward(z, activation.name, **params), ("h", "cache"), "activation_forward"
+            )
+            assert_array(
+                h,
+                expected,
+                what=f"h returned by activation_forward for {activation.name!r} with {describe_params(params)}",
+            )
     cases.finish()
 
 
@@ -95,16 +122,29 @@ def test_activation_backward_gradient(student, reference, rng, credit):
         params = activation.params(rng, 3)
         inputs = {"z": activation_input(rng, (4, 3), activation, params)}
         upstream = sampling.normal(rng, (4, 3))
-        grads = layer_gradients(student.layers.activation_forward, student.layers.activation_backward, inputs,
-                                upstream, activation.name, **params)  # fmt: skip
+        grads = layer_gradients(
+            student.layers.activation_forward,
+            student.layers.activation_backward,
+            inputs,
+            upstream,
+            activation.name,
+            **params,
+        )
         check_gradients(
-            cases, exact_output(reference.layers.activation_forward, activation.name, **params), grads, inputs,
-            upstream, function="activation_backward", rng=rng, kinks={"z": activation.kinks(params)},
+            cases,
+            exact_output(reference.layers.activation_forward, activation.name, **params),
+            grads,
+            inputs,
+            upstream,
+            function="activation_backward",
+            rng=rng,
+            kinks={"z": activation.kinks(params)},
             label=f"{activation.name}: ",
             compared_with=f"the exact {activation.name!r} layer with {describe_params(params)}",
-            candidates={"z": activation_layer_mistakes(reference.activations, activation.name, inputs["z"], upstream,
-                                                       params)},
-        )  # fmt: skip
+            candidates={
+                "z": activation_layer_mistakes(reference.activations, activation.name, inputs["z"], upstream, params)
+            },
+        )
     cases.finish()
 
 
@@ -124,11 +164,25 @@ def test_prelu_backward_gradient(student, reference, rng, credit, wrt):
     inputs = prelu_inputs(rng, n, m)
     upstream = sampling.normal(rng, (n, m))
     z, alpha = inputs.values()
-    mistakes = {"alpha": {"dalpha is computed from the layer's output h = alpha·z instead of its input z (the "
-                          "forward caches h instead of z)": (upstream * np.where(z > 0, 0.0, alpha * z)).sum(axis=0)}}  # fmt: skip
-    check_layer(credit, student.layers.prelu_forward, student.layers.prelu_backward, inputs, upstream,
-                exact_output(reference.layers.prelu_forward), compared_with="the exact PReLU layer", rng=rng,
-                wrt=(wrt,), kinks={"z": (0.0,)}, candidates=mistakes)  # fmt: skip
+    mistakes = {
+        "alpha": {
+            "dalpha is computed from the layer's output h = alpha·z instead of its input z (the "
+            "forward caches h instead of z)": (upstream * np.where(z > 0, 0.0, alpha * z)).sum(axis=0)
+        }
+    }
+    check_layer(
+        credit,
+        student.layers.prelu_forward,
+        student.layers.prelu_backward,
+        inputs,
+        upstream,
+        exact_output(reference.layers.prelu_forward),
+        compared_with="the exact PReLU layer",
+        rng=rng,
+        wrt=(wrt,),
+        kinks={"z": (0.0,)},
+        candidates=mistakes,
+    )
 
 
 def layer_settings(layer, rng):
@@ -163,17 +217,20 @@ def backward_arguments(student, reference, rng, layer, forward_arguments, params
     """The arguments of the student's ``<layer>_backward`` (by name) after their forward on
     ``forward_arguments``, with a random upstream gradient, and the exact gradients for them."""
     forward = f"{layer}_forward"
-    out, cache = parts(getattr(student.layers, forward)(*forward_arguments.values(), **params), ("out", "cache"),
-                       forward)  # fmt: skip
+    out, cache = parts(
+        getattr(student.layers, forward)(*forward_arguments.values(), **params), ("out", "cache"), forward
+    )
     upstream = sampling.normal(rng, np.shape(out))
     _, exact_cache = getattr(reference.layers, forward)(*forward_arguments.values(), **params)
-    return {UPSTREAM[layer]: upstream, "cache": cache}, getattr(reference.layers, f"{layer}_backward")(upstream,
-                                                                                                        exact_cache)  # fmt: skip
+    return {UPSTREAM[layer]: upstream, "cache": cache}, getattr(reference.layers, f"{layer}_backward")(
+        upstream, exact_cache
+    )
 
 
 @pytest.mark.partial_credit
-@pytest.mark.parametrize("function", named_cases("arguments unchanged, results repeatable, nothing remembered",
-                                                 LAYER_FUNCTIONS, 0.25))  # fmt: skip
+@pytest.mark.parametrize(
+    "function", named_cases("arguments unchanged, results repeatable, nothing remembered", LAYER_FUNCTIONS, 0.25)
+)
 def test_pure_and_repeatable(student, reference, rng, credit, function):
     """A forward: its inputs unchanged, out a new array (the cache may hold anything); a backward:
     the upstream gradient and the arrays of a plain cache unchanged; both repeatable and
@@ -185,8 +242,9 @@ def test_pure_and_repeatable(student, reference, rng, credit, function):
         (arguments, params), (other, _) = draw(), draw()
         if direction == "forward":
             again = Again(other, getattr(reference.layers, function)(*other.values(), **params)[0], params)
-            pure_and_repeatable(cases, getattr(student.layers, function), arguments, again, cache=1, label=label,
-                                **params)  # fmt: skip
+            pure_and_repeatable(
+                cases, getattr(student.layers, function), arguments, again, cache=1, label=label, **params
+            )
         else:
             arguments, _ = backward_arguments(student, reference, rng, layer, arguments, params)
             again = Again(*backward_arguments(student, reference, rng, layer, other, params))

@@ -48,8 +48,13 @@ def test_sigmoid_bce_loss_value(student, reference, rng, credit):
         expected, _ = reference.network.sigmoid_bce_loss(*inputs.values())
         loss = loss_value(student.network.sigmoid_bce_loss)(*inputs.values())
         with cases.case(f"{np.dtype(dtype).name} labels"):
-            assert_scalar(loss, expected, what="the loss returned by sigmoid_bce_loss", batch_size=len(inputs["y"]),
-                          candidates=bce_mistakes(*inputs.values()))  # fmt: skip
+            assert_scalar(
+                loss,
+                expected,
+                what="the loss returned by sigmoid_bce_loss",
+                batch_size=len(inputs["y"]),
+                candidates=bce_mistakes(*inputs.values()),
+            )
     cases.finish()
 
 
@@ -64,20 +69,37 @@ def test_softmax_cross_entropy_loss_value(student, reference, rng):
 
 @pytest.mark.parametrize(
     ("function", "draw"),
-    [pytest.param("sigmoid_bce_loss", bce_inputs, marks=[pytest.mark.points(1.0),
-                  pytest.mark.name("sigmoid_bce_loss: dscores of the exact loss")]),
-     pytest.param("softmax_cross_entropy_loss", softmax_inputs, marks=[pytest.mark.points(1.0),
-                  pytest.mark.name("softmax_cross_entropy_loss: dscores of the exact loss")])],
-)  # fmt: skip
+    [
+        pytest.param(
+            "sigmoid_bce_loss",
+            bce_inputs,
+            marks=[pytest.mark.points(1.0), pytest.mark.name("sigmoid_bce_loss: dscores of the exact loss")],
+        ),
+        pytest.param(
+            "softmax_cross_entropy_loss",
+            softmax_inputs,
+            marks=[pytest.mark.points(1.0), pytest.mark.name("softmax_cross_entropy_loss: dscores of the exact loss")],
+        ),
+    ],
+)
 @pytest.mark.partial_credit
 def test_loss_gradient(student, reference, rng, credit, function, draw):
     inputs = draw(rng)
     _, dscores = parts(getattr(student.network, function)(*inputs.values()), ("loss", "dscores"), function)
     exact = getattr(reference.network, function)
     cases = Cases(credit, 1)
-    check_gradients(cases, loss_value(exact), {"scores": dscores}, inputs, 1.0, function=function,
-                    compared_with=f"the exact {function}", rng=rng, batch_size=len(inputs["y"]),
-                    candidates={"scores": loss_gradient_mistakes(function, exact, *inputs.values())})  # fmt: skip
+    check_gradients(
+        cases,
+        loss_value(exact),
+        {"scores": dscores},
+        inputs,
+        1.0,
+        function=function,
+        compared_with=f"the exact {function}",
+        rng=rng,
+        batch_size=len(inputs["y"]),
+        candidates={"scores": loss_gradient_mistakes(function, exact, *inputs.values())},
+    )
     cases.finish()
 
 
@@ -124,8 +146,11 @@ def test_loss_stable_at_extreme_scores(student, reference, rng, credit, function
 def window_loss_mistakes(ref, problem):
     """Known wrong losses of the window classifier."""
     reversed_windows = problem.windows[:, ::-1]
-    return {"the word vectors are concatenated in reverse window order":
-            ref.network.window_classifier_loss(problem.params, reversed_windows, problem.labels)[0]}  # fmt: skip
+    return {
+        "the word vectors are concatenated in reverse window order": ref.network.window_classifier_loss(
+            problem.params, reversed_windows, problem.labels
+        )[0]
+    }
 
 
 @pytest.mark.points(1.0)
@@ -139,8 +164,12 @@ def test_window_classifier_loss_value(student, reference, rng, credit):
         expected, _ = reference.network.window_classifier_loss(*data)
         loss = loss_value(student.network.window_classifier_loss)(*data)
         with cases.case(f"{np.dtype(dtype).name} labels"):
-            assert_scalar(loss, expected, what="the loss returned by window_classifier_loss",
-                          candidates=window_loss_mistakes(reference, problem))  # fmt: skip
+            assert_scalar(
+                loss,
+                expected,
+                what="the loss returned by window_classifier_loss",
+                candidates=window_loss_mistakes(reference, problem),
+            )
     cases.finish()
 
 
@@ -151,26 +180,53 @@ def check_exact_network_gradients(
     loss ``exact(params, *data, **options)``, one case each."""
     grads = network_gradients(student_loss, params, *data, **options)
     settings = "".join(f" with {key}={value!r}" for key, value in options.items())
-    check_parameter_gradients(cases, loss_value(exact, **options), data, grads, params, names,
-                              function=name_of(student_loss), compared_with=f"the exact {name_of(student_loss)}{settings}",
-                              rng=rng, label=label, candidates=candidates)  # fmt: skip
+    check_parameter_gradients(
+        cases,
+        loss_value(exact, **options),
+        data,
+        grads,
+        params,
+        names,
+        function=name_of(student_loss),
+        compared_with=f"the exact {name_of(student_loss)}{settings}",
+        rng=rng,
+        label=label,
+        candidates=candidates,
+    )
 
 
 @pytest.mark.parametrize(
     "names",
-    [pytest.param(("E",), marks=[pytest.mark.points(1.5), pytest.mark.name(
-        "window_classifier_loss: dE of the exact loss (repeated word ids)")]),
-     pytest.param(("W", "b", "u"), marks=[pytest.mark.points(1.5), pytest.mark.name(
-        "window_classifier_loss: dW, db, du of the exact loss")])],
-)  # fmt: skip
+    [
+        pytest.param(
+            ("E",),
+            marks=[
+                pytest.mark.points(1.5),
+                pytest.mark.name("window_classifier_loss: dE of the exact loss (repeated word ids)"),
+            ],
+        ),
+        pytest.param(
+            ("W", "b", "u"),
+            marks=[pytest.mark.points(1.5), pytest.mark.name("window_classifier_loss: dW, db, du of the exact loss")],
+        ),
+    ],
+)
 @pytest.mark.partial_credit
 def test_window_classifier_gradients(student, reference, rng, credit, names):
     problem = window_problem(rng)
     exact = reference.network.window_classifier_loss
     candidates = repeated_ids_ignored(exact, problem)
     cases = Cases(credit, len(names))
-    check_exact_network_gradients(cases, rng, student.network.window_classifier_loss, exact, problem.params,
-                                  (problem.windows, problem.labels), names, candidates=candidates)  # fmt: skip
+    check_exact_network_gradients(
+        cases,
+        rng,
+        student.network.window_classifier_loss,
+        exact,
+        problem.params,
+        (problem.windows, problem.labels),
+        names,
+        candidates=candidates,
+    )
     cases.finish()
 
 
@@ -184,10 +240,21 @@ def test_window_classifier_with_sigmoid(student, reference, rng, credit):
     cases = Cases(credit, 1 + len(problem.params))
     loss = loss_value(student.network.window_classifier_loss)(*data, activation="sigmoid")
     with cases.case("loss"):
-        assert_scalar(loss, exact(*data, activation="sigmoid")[0],
-                      what='the loss returned by window_classifier_loss with activation="sigmoid"')  # fmt: skip
-    check_exact_network_gradients(cases, rng, student.network.window_classifier_loss, exact, problem.params,
-                                  data[1:], problem.params, activation="sigmoid")  # fmt: skip
+        assert_scalar(
+            loss,
+            exact(*data, activation="sigmoid")[0],
+            what='the loss returned by window_classifier_loss with activation="sigmoid"',
+        )
+    check_exact_network_gradients(
+        cases,
+        rng,
+        student.network.window_classifier_loss,
+        exact,
+        problem.params,
+        data[1:],
+        problem.params,
+        activation="sigmoid",
+    )
     cases.finish()
 
 
@@ -202,8 +269,12 @@ def test_window_classifier_predict_values(student, reference, rng, credit):
         scores = np.log(expected) - np.log1p(-expected)
         got = student.network.window_classifier_predict(problem.params, problem.windows, activation=activation)
         with cases.case(activation):
-            assert_array(got, expected, what=f"the probabilities returned by window_classifier_predict ({activation})",
-                         candidates={"the scores s are returned instead of the probabilities σ(s)": scores})  # fmt: skip
+            assert_array(
+                got,
+                expected,
+                what=f"the probabilities returned by window_classifier_predict ({activation})",
+                candidates={"the scores s are returned instead of the probabilities σ(s)": scores},
+            )
     cases.finish()
 
 
@@ -216,7 +287,8 @@ def mlp_scores(ref, params, X, activation):
     hidden = X
     for layer in range(1, layers):
         hidden = ref.layers.activation_forward(
-            ref.layers.affine_forward(hidden, params[f"W{layer}"], params[f"b{layer}"])[0], activation)[0]  # fmt: skip
+            ref.layers.affine_forward(hidden, params[f"W{layer}"], params[f"b{layer}"])[0], activation
+        )[0]
     return ref.layers.affine_forward(hidden, params[f"W{layers}"], params[f"b{layers}"])[0]
 
 
@@ -224,8 +296,11 @@ def mlp_loss_mistakes(ref, problem, activation):
     """Known wrong losses of an MLP."""
     forward = ref.activations.ACTIVATIONS[activation][0]
     scores = mlp_scores(ref, problem.params, problem.X, activation)
-    return {"the activation is also applied after the last layer (to the scores)":
-            ref.network.softmax_cross_entropy_loss(forward(scores), problem.y)[0]}  # fmt: skip
+    return {
+        "the activation is also applied after the last layer (to the scores)": ref.network.softmax_cross_entropy_loss(
+            forward(scores), problem.y
+        )[0]
+    }
 
 
 @pytest.mark.points(1.0)
@@ -238,8 +313,12 @@ def test_mlp_loss_value(student, reference, rng, credit):
         expected, _ = reference.network.mlp_loss(problem.params, problem.X, problem.y)
         loss = loss_value(student.network.mlp_loss)(problem.params, problem.X, problem.y)
         with cases.case(label):
-            assert_scalar(loss, expected, what=f"the loss returned by mlp_loss ({label})",
-                          candidates=mlp_loss_mistakes(reference, problem, "relu"))  # fmt: skip
+            assert_scalar(
+                loss,
+                expected,
+                what=f"the loss returned by mlp_loss ({label})",
+                candidates=mlp_loss_mistakes(reference, problem, "relu"),
+            )
     cases.finish()
 
 
@@ -250,8 +329,16 @@ def test_mlp_gradients(student, reference, rng, credit):
     problems = {label: mlp_problem(rng, sizes, BATCH) for label, sizes in MLP_SHAPES.items()}
     cases = Cases(credit, sum(len(problem.params) for problem in problems.values()))
     for label, problem in problems.items():
-        check_exact_network_gradients(cases, rng, student.network.mlp_loss, reference.network.mlp_loss,
-                                      problem.params, (problem.X, problem.y), problem.params, label=f"{label}: ")  # fmt: skip
+        check_exact_network_gradients(
+            cases,
+            rng,
+            student.network.mlp_loss,
+            reference.network.mlp_loss,
+            problem.params,
+            (problem.X, problem.y),
+            problem.params,
+            label=f"{label}: ",
+        )
     cases.finish()
 
 
@@ -264,11 +351,22 @@ def test_mlp_with_tanh(student, reference, rng, credit):
     cases = Cases(credit, 1 + len(problem.params))
     loss = loss_value(student.network.mlp_loss)(*data, activation="tanh")
     with cases.case("loss"):
-        assert_scalar(loss, reference.network.mlp_loss(*data, activation="tanh")[0],
-                      what='the loss returned by mlp_loss with activation="tanh"',
-                      candidates=mlp_loss_mistakes(reference, problem, "tanh"))  # fmt: skip
-    check_exact_network_gradients(cases, rng, student.network.mlp_loss, reference.network.mlp_loss,
-                                  problem.params, data[1:], problem.params, activation="tanh")  # fmt: skip
+        assert_scalar(
+            loss,
+            reference.network.mlp_loss(*data, activation="tanh")[0],
+            what='the loss returned by mlp_loss with activation="tanh"',
+            candidates=mlp_loss_mistakes(reference, problem, "tanh"),
+        )
+    check_exact_network_gradients(
+        cases,
+        rng,
+        student.network.mlp_loss,
+        reference.network.mlp_loss,
+        problem.params,
+        data[1:],
+        problem.params,
+        activation="tanh",
+    )
     cases.finish()
 
 
@@ -327,9 +425,14 @@ def network_arguments(rng, function):
 
 
 NETWORK_FUNCTIONS = [
-    "sigmoid_bce_loss", "softmax_cross_entropy_loss", "window_classifier_loss", "window_classifier_predict",
-    "mlp_loss", "mlp_predict", "collapse_linear",
-]  # fmt: skip
+    "sigmoid_bce_loss",
+    "softmax_cross_entropy_loss",
+    "window_classifier_loss",
+    "window_classifier_predict",
+    "mlp_loss",
+    "mlp_predict",
+    "collapse_linear",
+]
 
 
 @pytest.mark.partial_credit

@@ -38,8 +38,10 @@ def test_sgd_step_values(student, reference, rng, credit):
     assert_structure(got, params.keys(), what="the result of sgd_step")
     cases = Cases(credit, len(params))
     for name in params:
-        mistakes = {"the step goes up the gradient (θ + lr·∇θ): gradient ascent": params[name] + lr * grads[name],
-                    "the step is lr²·∇θ instead of lr·∇θ": params[name] - lr**2 * grads[name]}  # fmt: skip
+        mistakes = {
+            "the step goes up the gradient (θ + lr·∇θ): gradient ascent": params[name] + lr * grads[name],
+            "the step is lr²·∇θ instead of lr·∇θ": params[name] - lr**2 * grads[name],
+        }
         with cases.case(name):
             assert_array(got[name], expected[name], what=f"the new {name} returned by sgd_step", candidates=mistakes)
     cases.finish()
@@ -96,19 +98,33 @@ def linear_run(rng, batch_size=10):
     """Arguments of a short training run of the provided data.least_squares_loss (N = 24, not a
     multiple of the default batch size)."""
     X = sampling.normal(rng, (24, 3))
-    return {"params": {"w": sampling.normal(rng, 3), "b": sampling.normal(rng, 1)}, "X": X,
-            "y": X @ sampling.normal(rng, 3) + sampling.normal(rng, 24, scale=0.1), "lr": 0.2, "epochs": 3,
-            "batch_size": batch_size, "seed": int(rng.integers(1000))}  # fmt: skip
+    return {
+        "params": {"w": sampling.normal(rng, 3), "b": sampling.normal(rng, 1)},
+        "X": X,
+        "y": X @ sampling.normal(rng, 3) + sampling.normal(rng, 24, scale=0.1),
+        "lr": 0.2,
+        "epochs": 3,
+        "batch_size": batch_size,
+        "seed": int(rng.integers(1000)),
+    }
 
 
 def window_run(provided, rng):
     """Arguments of a short window-classifier training run on a few sentences of the toy corpus."""
     seed = int(rng.integers(1000))
     task = provided.data.make_location_task(n_sentences=8, seed=seed)
-    params = provided.data.init_window_params(len(task.vocabulary), dim=3, window=task.train_windows.shape[1],
-                                              hidden=4, seed=seed)  # fmt: skip
-    return {"params": params, "X": task.train_windows, "y": task.train_labels, "lr": 0.5, "epochs": 2,
-            "batch_size": 8, "seed": seed}  # fmt: skip
+    params = provided.data.init_window_params(
+        len(task.vocabulary), dim=3, window=task.train_windows.shape[1], hidden=4, seed=seed
+    )
+    return {
+        "params": params,
+        "X": task.train_windows,
+        "y": task.train_labels,
+        "lr": 0.5,
+        "epochs": 2,
+        "batch_size": 8,
+        "seed": seed,
+    }
 
 
 def history_mistakes(reference, loss, run, expected):
@@ -122,10 +138,11 @@ def history_mistakes(reference, loss, run, expected):
     batches = -(-len(run["X"]) // run["batch_size"])
     return {
         "the history holds the sum of each epoch's batch losses instead of their mean": np.array(expected) * batches,
-        "epoch k shuffles with seed + k + 1 instead of seed + k (epochs counted from 1)":
-            np.array(train(loss, **dict(run, seed=run["seed"] + 1))[1]),
+        "epoch k shuffles with seed + k + 1 instead of seed + k (epochs counted from 1)": np.array(
+            train(loss, **dict(run, seed=run["seed"] + 1))[1]
+        ),
         "every epoch shuffles with the same seed instead of seed + k (the order never changes)": np.array(same_seed),
-    }  # fmt: skip
+    }
 
 
 def compare_training(credit, student, reference, losses, run):
@@ -138,9 +155,13 @@ def compare_training(credit, student, reference, losses, run):
     cases = Cases(credit, 2)
     with cases.case("history"):
         assert_history(got_history, run["epochs"])
-        assert_array(np.array(got_history), np.array(expected_history), rtol=TRAINING_RTOL,
-                     what="the history returned by train", candidates=history_mistakes(reference, local_loss, run,
-                                                                                       expected_history))  # fmt: skip
+        assert_array(
+            np.array(got_history),
+            np.array(expected_history),
+            rtol=TRAINING_RTOL,
+            what="the history returned by train",
+            candidates=history_mistakes(reference, local_loss, run, expected_history),
+        )
     with cases.case("trained parameters"):
         assert_structure(got_params, expected_params.keys(), what="the parameters returned by train")
         for name, value in expected_params.items():
@@ -188,10 +209,17 @@ def optim_arguments(function, rng, least_squares_loss):
 @pytest.mark.partial_credit
 @pytest.mark.parametrize(
     "function",
-    [pytest.param(function, marks=[pytest.mark.points(points),
-                                   pytest.mark.name(f"{function}: arguments unchanged, results repeatable, nothing remembered")])
-     for function, points in (("sgd_step", 0.125), ("minibatch_indices", 0.125), ("train", 0.25))],
-)  # fmt: skip
+    [
+        pytest.param(
+            function,
+            marks=[
+                pytest.mark.points(points),
+                pytest.mark.name(f"{function}: arguments unchanged, results repeatable, nothing remembered"),
+            ],
+        )
+        for function, points in (("sgd_step", 0.125), ("minibatch_indices", 0.125), ("train", 0.25))
+    ],
+)
 def test_pure_and_repeatable(student, reference, provided, rng, credit, function):
     worker_loss, local_loss = least_squares(student, provided)
     arguments = optim_arguments(function, rng, worker_loss)
@@ -248,10 +276,12 @@ def test_mlp_fits_the_spirals(student, reference, provided, leaderboard):
 def test_window_classifier_finds_locations(student, reference, provided, leaderboard):
     """train + window_classifier_loss: held-out accuracy and location recall >= 90 % on the toy corpus"""
     task = provided.data.make_location_task(seed=0)
-    initial = provided.data.init_window_params(len(task.vocabulary), dim=8, window=task.train_windows.shape[1],
-                                               hidden=16, seed=0)  # fmt: skip
-    params = trained_params(student, student.network.window_classifier_loss, initial, task.train_windows,
-                            task.train_labels, WINDOW_TRAINING)  # fmt: skip
+    initial = provided.data.init_window_params(
+        len(task.vocabulary), dim=8, window=task.train_windows.shape[1], hidden=16, seed=0
+    )
+    params = trained_params(
+        student, student.network.window_classifier_loss, initial, task.train_windows, task.train_labels, WINDOW_TRAINING
+    )
     predicted = reference.network.window_classifier_predict(params, task.test_windows) > 0.5
     accuracy = float(np.mean(predicted == task.test_labels))
     recall = float(np.mean(predicted[task.test_labels == 1]))

@@ -29,11 +29,12 @@ def assert_activation_result(got, expected, function, mistakes, **options):
     """Compare what ``function`` returned with ``expected`` (a pair for prelu_grad); mistakes: the
     candidates of each result, as ``known_mistakes`` gives them."""
     if function == "prelu_grad":
-        for name, got_part, expected_part, candidates in zip(("dfdx", "dfdalpha"),
-                                                             parts(got, ("dfdx", "dfdalpha"), function), expected,
-                                                             mistakes):  # fmt: skip
-            assert_array(got_part, expected_part, what=f"{name} returned by prelu_grad", candidates=candidates,
-                         **options)  # fmt: skip
+        for name, got_part, expected_part, candidates in zip(
+            ("dfdx", "dfdalpha"), parts(got, ("dfdx", "dfdalpha"), function), expected, mistakes
+        ):
+            assert_array(
+                got_part, expected_part, what=f"{name} returned by prelu_grad", candidates=candidates, **options
+            )
     else:
         assert_array(got, expected, what=f"{function}(x)", candidates=mistakes[0], **options)
 
@@ -49,8 +50,9 @@ def test_values_from_the_formula(student, rng, credit, function):
         expected = FORMULAS[function](x, **params)
         got = getattr(student.activations, function)(x.copy(), **params)
         with cases.case(label):
-            assert_activation_result(got, expected, function, known_mistakes(function, x, params, CONTRACT),
-                                     show_inputs={"x": x, **params})  # fmt: skip
+            assert_activation_result(
+                got, expected, function, known_mistakes(function, x, params, CONTRACT), show_inputs={"x": x, **params}
+            )
     cases.finish()
 
 
@@ -94,9 +96,17 @@ def test_derivative_agrees_with_your_forward(student, rng, credit, name):
     forward = getattr(student.activations, activation.name)
     derivative = getattr(student.activations, name)(x.copy(), **params)
     cases = Cases(credit, activation.derivative_results)
-    check_derivative(cases, values_output(forward, shape), activation, x, params, derivative,
-                     compared_with=f"your own {activation.name}", rng=rng,
-                     candidates=known_mistakes(name, x, params, CONTRACT))  # fmt: skip
+    check_derivative(
+        cases,
+        values_output(forward, shape),
+        activation,
+        x,
+        params,
+        derivative,
+        compared_with=f"your own {activation.name}",
+        rng=rng,
+        candidates=known_mistakes(name, x, params, CONTRACT),
+    )
     cases.finish()
 
 
@@ -105,5 +115,11 @@ def test_tanh_is_a_scaled_sigmoid(student, rng):
     """tanh: the identity tanh(x) = 2σ(2x) − 1 with your sigmoid"""
     x = rng.uniform(-3.0, 3.0, size=SHAPE)
     from_sigmoid = 2.0 * array_result(student.activations.sigmoid, 2.0 * x, shape=SHAPE) - 1.0
-    assert_array(student.activations.tanh(x.copy()), from_sigmoid, what="tanh(x)", rtol=1e-6, atol=1e-9,
-                 show_inputs={"x": x, "2·sigmoid(2x) − 1": from_sigmoid})  # fmt: skip
+    assert_array(
+        student.activations.tanh(x.copy()),
+        from_sigmoid,
+        what="tanh(x)",
+        rtol=1e-6,
+        atol=1e-9,
+        show_inputs={"x": x, "2·sigmoid(2x) − 1": from_sigmoid},
+    )

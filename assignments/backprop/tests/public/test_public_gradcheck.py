@@ -22,8 +22,13 @@ def test_relative_error_by_hand(student, credit):
     for label, a, b, expected in examples:
         got = student.gradcheck.relative_error(a.copy(), b.copy())
         with cases.case(label):
-            assert_scalar(got, expected, what="relative_error(a, b)", show_inputs={"a": a, "b": b},
-                          candidates=relative_error_mistakes(a, b))  # fmt: skip
+            assert_scalar(
+                got,
+                expected,
+                what="relative_error(a, b)",
+                show_inputs={"a": a, "b": b},
+                candidates=relative_error_mistakes(a, b),
+            )
     cases.finish()
 
 
@@ -35,9 +40,15 @@ def test_numerical_gradient_of_a_known_function(student, provided, rng, credit):
     cases = Cases(credit, 2)
     with cases.case("gradient"):
         got = student.gradcheck.numerical_gradient(student.data.ripple_bowl, x.copy())
-        assert_array(got, provided.data.ripple_bowl_grad(x), rtol=1e-7, atol=1e-8,
-                     what="numerical_gradient(data.ripple_bowl, x)", show_inputs={"x": x},
-                     candidates=forward_differences(provided.data.ripple_bowl, x, 1e-5))  # fmt: skip
+        assert_array(
+            got,
+            provided.data.ripple_bowl_grad(x),
+            rtol=1e-7,
+            atol=1e-8,
+            what="numerical_gradient(data.ripple_bowl, x)",
+            show_inputs={"x": x},
+            candidates=forward_differences(provided.data.ripple_bowl, x, 1e-5),
+        )
     with cases.case("x unchanged"):
         call_unchanged(student.gradcheck.numerical_gradient, {"f": student.data.ripple_bowl, "x": x})
     cases.finish()

@@ -43,9 +43,17 @@ def test_affine_forward_by_hand(student):
 def test_affine_backward_agrees_with_your_forward(student, rng, credit):
     """affine_backward: dx, dW, db agree with central differences of your affine_forward"""
     n, d, m = sampling.distinct_sizes(rng, 3, low=2, high=5)
-    check_layer(credit, student.layers.affine_forward, student.layers.affine_backward, affine_inputs(rng, n, d, m),
-                sampling.normal(rng, (n, m)), forward_output(student.layers.affine_forward, (n, m)),
-                compared_with="your own affine_forward", rng=rng, candidates=affine_mistakes(m))  # fmt: skip
+    check_layer(
+        credit,
+        student.layers.affine_forward,
+        student.layers.affine_backward,
+        affine_inputs(rng, n, d, m),
+        sampling.normal(rng, (n, m)),
+        forward_output(student.layers.affine_forward, (n, m)),
+        compared_with="your own affine_forward",
+        rng=rng,
+        candidates=affine_mistakes(m),
+    )
 
 
 @pytest.mark.points(0.5)
@@ -58,10 +66,16 @@ def test_activation_forward_uses_your_activations(student, rng, credit):
         z = activation_input(rng, (3, 4), activation, params)
         with cases.case(activation.name):
             expected = array_result(getattr(student.activations, activation.name), z.copy(), shape=z.shape, **params)
-            h, _ = parts(student.layers.activation_forward(z.copy(), activation.name, **params), ("h", "cache"),
-                         "activation_forward")  # fmt: skip
-            assert_array(h, expected, what=f"h returned by activation_forward for {activation.name!r} with "
-                                           f"{describe_params(params)}")  # fmt: skip
+            h, _ = parts(
+                student.layers.activation_forward(z.copy(), activation.name, **params),
+                ("h", "cache"),
+                "activation_forward",
+            )
+            assert_array(
+                h,
+                expected,
+                what=f"h returned by activation_forward for {activation.name!r} with {describe_params(params)}",
+            )
     cases.finish()
 
 
@@ -74,16 +88,27 @@ def test_activation_backward_agrees_with_your_forward(student, rng, credit):
         params = activation.params(rng, 4)
         inputs = {"z": activation_input(rng, (3, 4), activation, params)}
         upstream = sampling.normal(rng, (3, 4))
-        grads = layer_gradients(student.layers.activation_forward, student.layers.activation_backward, inputs,
-                                upstream, activation.name, **params)  # fmt: skip
+        grads = layer_gradients(
+            student.layers.activation_forward,
+            student.layers.activation_backward,
+            inputs,
+            upstream,
+            activation.name,
+            **params,
+        )
         check_gradients(
-            cases, forward_output(student.layers.activation_forward, upstream.shape, activation.name, **params),
-            grads, inputs, upstream,
-            function="activation_backward", rng=rng, kinks={"z": activation.kinks(params)},
+            cases,
+            forward_output(student.layers.activation_forward, upstream.shape, activation.name, **params),
+            grads,
+            inputs,
+            upstream,
+            function="activation_backward",
+            rng=rng,
+            kinks={"z": activation.kinks(params)},
             label=f"{activation.name}: ",
             compared_with=f"your own activation_forward for {activation.name!r} with {describe_params(params)}",
             candidates={"z": activation_layer_mistakes(CONTRACT, activation.name, inputs["z"], upstream, params)},
-        )  # fmt: skip
+        )
     cases.finish()
 
 
@@ -102,9 +127,17 @@ def test_prelu_forward_by_hand(student):
 def test_prelu_backward_agrees_with_your_forward(student, rng, credit):
     """prelu_backward: dz and dalpha agree with central differences of your prelu_forward"""
     n, m = sampling.distinct_sizes(rng, 2, low=2, high=5)
-    check_layer(credit, student.layers.prelu_forward, student.layers.prelu_backward, prelu_inputs(rng, n, m),
-                sampling.normal(rng, (n, m)), forward_output(student.layers.prelu_forward, (n, m)),
-                compared_with="your own prelu_forward", rng=rng, kinks={"z": (0.0,)})  # fmt: skip
+    check_layer(
+        credit,
+        student.layers.prelu_forward,
+        student.layers.prelu_backward,
+        prelu_inputs(rng, n, m),
+        sampling.normal(rng, (n, m)),
+        forward_output(student.layers.prelu_forward, (n, m)),
+        compared_with="your own prelu_forward",
+        rng=rng,
+        kinks={"z": (0.0,)},
+    )
 
 
 BELOW_THE_KINK = {
@@ -127,16 +160,35 @@ def test_backward_at_the_kink(student, rng, credit):
         params = activation.params(rng, z.shape[-1])
         expected = dh * np.where(z > 0, 1.0, BELOW_THE_KINK[activation.name](z, **params))
         with cases.case(activation.name):
-            dz = layer_gradients(student.layers.activation_forward, student.layers.activation_backward,
-                                 {"z": z.copy()}, dh.copy(), activation.name, **params)["z"]  # fmt: skip
-            assert_array(dz, expected, what=f"dz returned by activation_backward for {activation.name!r} with "
-                         f"{describe_params(params)}", show_inputs={"z": z, "dh": dh},
-                         candidates=wrong_branch_at_kink(np.where(z == 0, dh, expected), "z"))  # fmt: skip
+            dz = layer_gradients(
+                student.layers.activation_forward,
+                student.layers.activation_backward,
+                {"z": z.copy()},
+                dh.copy(),
+                activation.name,
+                **params,
+            )["z"]
+            assert_array(
+                dz,
+                expected,
+                what=f"dz returned by activation_backward for {activation.name!r} with {describe_params(params)}",
+                show_inputs={"z": z, "dh": dh},
+                candidates=wrong_branch_at_kink(np.where(z == 0, dh, expected), "z"),
+            )
     alpha = prelu_slopes(rng, z.shape[-1])
     with cases.case("prelu"):
-        dz, _ = layer_gradients(student.layers.prelu_forward, student.layers.prelu_backward,
-                                {"z": z.copy(), "alpha": alpha.copy()}, dh.copy()).values()  # fmt: skip
+        dz, _ = layer_gradients(
+            student.layers.prelu_forward,
+            student.layers.prelu_backward,
+            {"z": z.copy(), "alpha": alpha.copy()},
+            dh.copy(),
+        ).values()
         expected = dh * np.where(z > 0, 1.0, alpha)
-        assert_array(dz, expected, what="dz returned by prelu_backward", show_inputs={"z": z, "alpha": alpha, "dh": dh},
-                     candidates=wrong_branch_at_kink(np.where(z == 0, dh, expected), "z"))  # fmt: skip
+        assert_array(
+            dz,
+            expected,
+            what="dz returned by prelu_backward",
+            show_inputs={"z": z, "alpha": alpha, "dh": dh},
+            candidates=wrong_branch_at_kink(np.where(z == 0, dh, expected), "z"),
+        )
     cases.finish()

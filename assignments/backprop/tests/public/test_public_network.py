@@ -31,13 +31,27 @@ def loss_cases(got, loss, dscores, function, shown, mistakes=None):
     values by "loss" and "dscores"."""
     mistakes = mistakes or {}
     return [
-        ("loss", lambda: assert_scalar(parts(got, ("loss", "dscores"), function)[0], loss,
-                                       what=f"the loss returned by {function}", show_inputs=shown,
-                                       candidates=mistakes.get("loss"))),
-        ("dscores", lambda: assert_array(parts(got, ("loss", "dscores"), function)[1], dscores,
-                                         what=f"dscores returned by {function}", show_inputs=shown,
-                                         candidates=mistakes.get("dscores"))),
-    ]  # fmt: skip
+        (
+            "loss",
+            lambda: assert_scalar(
+                parts(got, ("loss", "dscores"), function)[0],
+                loss,
+                what=f"the loss returned by {function}",
+                show_inputs=shown,
+                candidates=mistakes.get("loss"),
+            ),
+        ),
+        (
+            "dscores",
+            lambda: assert_array(
+                parts(got, ("loss", "dscores"), function)[1],
+                dscores,
+                what=f"dscores returned by {function}",
+                show_inputs=shown,
+                candidates=mistakes.get("dscores"),
+            ),
+        ),
+    ]
 
 
 @pytest.mark.points(1.0)
@@ -50,8 +64,12 @@ def test_sigmoid_bce_loss_by_hand(student, credit):
     loss = float(np.mean([np.log(2.0), np.log(2.0), np.log1p(np.exp(-2.0)), np.log1p(np.exp(-1.0))]))
     dscores = (1.0 / (1.0 + np.exp(-scores)) - y) / 4
     got = student.network.sigmoid_bce_loss(scores.copy(), y.copy())
-    run_cases(credit, loss_cases(got, loss, dscores, "sigmoid_bce_loss", {"scores": scores, "y": y},
-                                 {"loss": bce_mistakes(scores, y)}))  # fmt: skip
+    run_cases(
+        credit,
+        loss_cases(
+            got, loss, dscores, "sigmoid_bce_loss", {"scores": scores, "y": y}, {"loss": bce_mistakes(scores, y)}
+        ),
+    )
 
 
 @pytest.mark.points(1.0)
@@ -64,25 +82,57 @@ def test_softmax_cross_entropy_loss_by_hand(student, credit):
     loss = float(np.mean([np.log(3.0), np.log(3.0), np.log(2.0), np.log(8.0 / 3.0)]))
     dscores = (probabilities - np.eye(3)[y]) / 4
     got = student.network.softmax_cross_entropy_loss(scores.copy(), y.copy())
-    run_cases(credit, loss_cases(got, loss, dscores, "softmax_cross_entropy_loss", {"scores": scores, "y": y},
-                                 {"dscores": {MISSING_ONE_HOT: probabilities / 4}}))  # fmt: skip
+    run_cases(
+        credit,
+        loss_cases(
+            got,
+            loss,
+            dscores,
+            "softmax_cross_entropy_loss",
+            {"scores": scores, "y": y},
+            {"dscores": {MISSING_ONE_HOT: probabilities / 4}},
+        ),
+    )
 
 
 @pytest.mark.partial_credit
 @pytest.mark.parametrize(
     ("function", "draw"),
-    [pytest.param("sigmoid_bce_loss", bce_inputs, marks=[pytest.mark.points(1.0),
-                  pytest.mark.name("sigmoid_bce_loss: dscores agrees with central differences of your loss")]),
-     pytest.param("softmax_cross_entropy_loss", softmax_inputs, marks=[pytest.mark.points(1.0),
-                  pytest.mark.name("softmax_cross_entropy_loss: dscores agrees with central differences of your loss")])],
-)  # fmt: skip
+    [
+        pytest.param(
+            "sigmoid_bce_loss",
+            bce_inputs,
+            marks=[
+                pytest.mark.points(1.0),
+                pytest.mark.name("sigmoid_bce_loss: dscores agrees with central differences of your loss"),
+            ],
+        ),
+        pytest.param(
+            "softmax_cross_entropy_loss",
+            softmax_inputs,
+            marks=[
+                pytest.mark.points(1.0),
+                pytest.mark.name("softmax_cross_entropy_loss: dscores agrees with central differences of your loss"),
+            ],
+        ),
+    ],
+)
 def test_loss_gradient(student, rng, credit, function, draw):
     inputs = draw(rng)
     loss = getattr(student.network, function)
     _, dscores = parts(loss(*inputs.values()), ("loss", "dscores"), function)
     cases = Cases(credit, 1)
-    check_gradients(cases, loss_value(loss), {"scores": dscores}, inputs, 1.0, function=function,
-                    compared_with=f"your own {function}", rng=rng, batch_size=len(inputs["y"]))  # fmt: skip
+    check_gradients(
+        cases,
+        loss_value(loss),
+        {"scores": dscores},
+        inputs,
+        1.0,
+        function=function,
+        compared_with=f"your own {function}",
+        rng=rng,
+        batch_size=len(inputs["y"]),
+    )
     cases.finish()
 
 
@@ -91,8 +141,18 @@ def check_own_network_gradients(credit, rng, loss, params, *data, **options):
     that same loss, one case per parameter."""
     grads = network_gradients(loss, params, *data)
     cases = Cases(credit, len(params))
-    check_parameter_gradients(cases, loss_value(loss), data, grads, params, params,
-                              function=name_of(loss), compared_with=f"your own {name_of(loss)}", rng=rng, **options)  # fmt: skip
+    check_parameter_gradients(
+        cases,
+        loss_value(loss),
+        data,
+        grads,
+        params,
+        params,
+        function=name_of(loss),
+        compared_with=f"your own {name_of(loss)}",
+        rng=rng,
+        **options,
+    )
     cases.finish()
 
 
@@ -102,8 +162,15 @@ def test_window_classifier_gradients(student, rng, credit):
     """window_classifier_loss: dE, dW, db, du agree with central differences of your loss (repeated word ids)"""
     problem = window_problem(rng)
     loss = student.network.window_classifier_loss
-    check_own_network_gradients(credit, rng, loss, problem.params, problem.windows, problem.labels,
-                                candidates=repeated_ids_ignored(loss, problem))  # fmt: skip
+    check_own_network_gradients(
+        credit,
+        rng,
+        loss,
+        problem.params,
+        problem.windows,
+        problem.labels,
+        candidates=repeated_ids_ignored(loss, problem),
+    )
 
 
 @pytest.mark.points(1.5)
@@ -121,13 +188,18 @@ def test_window_classifier_predict_matches_the_loss(student, rng):
     probabilities = student.network.window_classifier_predict(problem.params, problem.windows)
     assert_array_form(probabilities, what="the result of window_classifier_predict", shape=problem.labels.shape)
     if not np.all((probabilities > 0) & (probabilities < 1)):
-        raise CheckFailure("window_classifier_predict must return probabilities σ(s), strictly between 0 and 1 "
-                           f"for these moderate scores; it returned {probabilities}.")  # fmt: skip
+        raise CheckFailure(
+            "window_classifier_predict must return probabilities σ(s), strictly between 0 and 1 "
+            f"for these moderate scores; it returned {probabilities}."
+        )
     ones = np.ones(len(problem.windows), dtype=np.int64)
     loss = loss_value(student.network.window_classifier_loss)(problem.params, problem.windows, ones)
-    assert_scalar(loss, float(-np.mean(np.log(probabilities))), rtol=1e-6,
-                  what="window_classifier_loss with every label 1, compared with −mean(log p) of "
-                       "your window_classifier_predict,")  # fmt: skip
+    assert_scalar(
+        loss,
+        float(-np.mean(np.log(probabilities))),
+        rtol=1e-6,
+        what="window_classifier_loss with every label 1, compared with −mean(log p) of your window_classifier_predict,",
+    )
 
 
 @pytest.mark.points(0.5)
@@ -150,10 +222,13 @@ def test_collapse_linear_by_definition(student, rng, credit):
     W1, W2, W3 = weights
     b1, b2, b3 = biases
     got = parts(student.network.collapse_linear(weights, biases), ("W", "b"), "collapse_linear")
-    run_cases(credit, [
-        ("W", lambda: assert_array(got[0], W3 @ W2 @ W1, what="W returned by collapse_linear")),
-        ("b", lambda: assert_array(got[1], W3 @ W2 @ b1 + W3 @ b2 + b3, what="b returned by collapse_linear")),
-    ])  # fmt: skip
+    run_cases(
+        credit,
+        [
+            ("W", lambda: assert_array(got[0], W3 @ W2 @ W1, what="W returned by collapse_linear")),
+            ("b", lambda: assert_array(got[1], W3 @ W2 @ b1 + W3 @ b2 + b3, what="b returned by collapse_linear")),
+        ],
+    )
 
 
 @pytest.mark.points(0.75)

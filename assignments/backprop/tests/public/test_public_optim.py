@@ -29,8 +29,12 @@ def test_sgd_step_by_hand(student, credit):
     cases = Cases(credit, len(params))
     for name in params:
         with cases.case(name):
-            assert_array(got[name], expected[name], what=f"the new {name} returned by sgd_step",
-                         show_inputs={name: params[name], f"grads[{name!r}]": grads[name], "lr": 0.1})  # fmt: skip
+            assert_array(
+                got[name],
+                expected[name],
+                what=f"the new {name} returned by sgd_step",
+                show_inputs={name: params[name], f"grads[{name!r}]": grads[name], "lr": 0.1},
+            )
     cases.finish()
 
 
@@ -82,8 +86,10 @@ def test_minibatch_indices_change_with_the_seed(student, rng):
             raise CheckFailure(f"minibatch_indices(20, 20, {each}) must return one batch of 20 indices.")
         orders.append(got[0])
     if np.array_equal(*orders):
-        raise CheckFailure(f"minibatch_indices(20, 20, seed) gives the same order for seed = {seed} and {seed + 1}: "
-                           "each seed must give its own shuffle (use numpy.random.default_rng(seed)).")  # fmt: skip
+        raise CheckFailure(
+            f"minibatch_indices(20, 20, seed) gives the same order for seed = {seed} and {seed + 1}: "
+            "each seed must give its own shuffle (use numpy.random.default_rng(seed))."
+        )
 
 
 @pytest.mark.points(1.5)
@@ -94,8 +100,16 @@ def test_train_a_linear_model(student, provided, rng, credit):
     X, _ = provided.data.make_xor(n=48, seed=seed)
     y = X @ rng.normal(size=2) + rng.normal()
     epochs = 6
-    arguments = {"loss_fn": student.data.least_squares_loss, "params": {"w": np.zeros(2), "b": np.zeros(1)},
-                 "X": X, "y": y, "lr": 0.5, "epochs": epochs, "batch_size": 16, "seed": seed}  # fmt: skip
+    arguments = {
+        "loss_fn": student.data.least_squares_loss,
+        "params": {"w": np.zeros(2), "b": np.zeros(1)},
+        "X": X,
+        "y": y,
+        "lr": 0.5,
+        "epochs": epochs,
+        "batch_size": 16,
+        "seed": seed,
+    }
     _, history = parts(student.optim.train(*arguments.values()), ("params", "history"), "train")
     cases = Cases(credit, 3)
     with cases.case("history"):
@@ -103,8 +117,10 @@ def test_train_a_linear_model(student, provided, rng, credit):
     with cases.case("loss goes down"):
         assert_history(history, epochs)
         if not history[-1] < history[0]:
-            raise CheckFailure(f"the loss of the last epoch ({history[-1]:.6g}) is not below that of the first "
-                               f"({history[0]:.6g}) with lr = 0.5; history = {list(history)}.")  # fmt: skip
+            raise CheckFailure(
+                f"the loss of the last epoch ({history[-1]:.6g}) is not below that of the first "
+                f"({history[0]:.6g}) with lr = 0.5; history = {list(history)}."
+            )
     with cases.case("arguments unchanged"):
         call_unchanged(student.optim.train, arguments)
     with blame_train_helpers(student, arguments):
