@@ -14,7 +14,6 @@ import pwd
 import random
 import signal
 import stat
-import subprocess
 import time
 from pathlib import Path
 
@@ -32,8 +31,8 @@ ROUNDS = 3
 """How often a lease goes through a small window whose uids are all busy, a little later each time."""
 
 
-def _task_table() -> list[tuple[int, int, str, int]]:
-    """``(pid, real uid, state letter, threads)`` of every process."""
+def _task_table() -> list[tuple[int, int, int, str, int]]:
+    """``(pid, real uid, effective uid, state letter, threads)`` of every process."""
     table = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -41,9 +40,8 @@ def _task_table() -> list[tuple[int, int, str, int]]:
         try:
             with open(f"/proc/{entry}/status") as status:
                 fields = dict(line.split(":", 1) for line in status if ":" in line)
-            table.append(
-                (int(entry), int(fields["Uid"].split()[0]), fields["State"].split()[0], int(fields["Threads"]))
-            )
+            real, effective = (int(uid) for uid in fields["Uid"].split()[:2])
+            table.append((int(entry), real, effective, fields["State"].split()[0], int(fields["Threads"])))
         except (OSError, KeyError, ValueError, IndexError):  # gone meanwhile
             continue
     return table
@@ -51,12 +49,18 @@ def _task_table() -> list[tuple[int, int, str, int]]:
 
 def processes_of(uid: int) -> list[int]:
     """The live (not zombie) processes whose real uid is ``uid``."""
-    return [pid for pid, owner, state, _ in _task_table() if owner == uid and state != "Z"]
+    return [pid for pid, owner, _, state, _ in _task_table() if owner == uid and state != "Z"]
+
+
+def claims_on(uid: int) -> list[int]:
+    """The live processes whose real or effective uid is ``uid``: its processes and the holders of
+    leases on it (see ``UidLease``)."""
+    return [pid for pid, real, effective, state, _ in _task_table() if uid in (real, effective) and state != "Z"]
 
 
 def task_count(uid: int) -> int:
     """How many tasks (threads, which RLIMIT_NPROC counts) the processes of ``uid`` have."""
-    return sum(threads for _, owner, _, threads in _task_table() if owner == uid)
+    return sum(threads for _, owner, _, _, threads in _task_table() if owner == uid)
 
 
 def kill_all(uid: int, timeout: float = 10.0) -> None:
@@ -135,9 +139,11 @@ class UidLease:
 
     Tries uids of the window, from a random one on, that have no passwd or group entry, lie in no
     subordinate range and have no running process. A uid is claimed by an ``flock`` on a lock file
-    (graders that share ``/tmp``) and by a holder process running as the uid, started before
-    looking for others: two graders that see each other's processes (one pid namespace) but not
-    each other's lock files both see two processes, and both move on. Graders that share neither
+    (graders that share ``/tmp``) and by a holder process with the uid as its effective uid,
+    started before looking for others: two graders that see each other's processes (one pid
+    namespace) but not each other's lock files both see two claims, and both move on. The holder's
+    real and saved uids stay root's, so killing every process of the uid (which signals as the
+    uid, between two workers of one grade) leaves the claim standing until the lease ends. Graders that share neither
     ``/tmp`` nor a pid namespace are kept apart by the randomness alone (one chance in 10^8 per
     pair of grades; their namespaces keep them from reaching each other anyway). On exit, kills
     every process of the uid and frees it."""
@@ -147,7 +153,8 @@ class UidLease:
         self.lock_folder = lock_folder
         self.uid: int | None = None
         self._lock_fd = -1
-        self._holder: subprocess.Popen | None = None
+        self._holder: tuple[int, int] | None = None
+        """The holder's pid and the write end of the pipe whose closing ends it."""
 
     def __enter__(self) -> int:
         if os.geteuid() != 0:
@@ -178,25 +185,12 @@ class UidLease:
         except BlockingIOError:
             os.close(fd)
             return False
-        if processes_of(uid):
+        if claims_on(uid):
             os.close(fd)
             return False
-        try:
-            holder = subprocess.Popen(
-                ["sleep", "infinity"],
-                cwd="/",
-                stdin=subprocess.DEVNULL,
-                user=uid,
-                group=uid,
-                extra_groups=[],
-                start_new_session=True,
-            )
-        except OSError as err:
-            os.close(fd)
-            raise SandboxError(f"cannot start a process as the sandbox uid {uid}: {err}") from None
-        if processes_of(uid) != [holder.pid]:  # another grader claims it at the same time
-            holder.kill()
-            holder.wait()
+        holder = _start_holder(uid)
+        if claims_on(uid) != [holder[0]]:  # another grader claims it at the same time
+            _stop_holder(holder)
             os.close(fd)
             return False
         self.uid, self._lock_fd, self._holder = uid, fd, holder
@@ -219,9 +213,42 @@ class UidLease:
             try:
                 kill_all(self.uid)
             finally:
-                self._holder.wait()
+                _stop_holder(self._holder)
                 os.close(self._lock_fd)
                 self.uid, self._lock_fd, self._holder = None, -1, None
+
+
+def _start_holder(uid: int) -> tuple[int, int]:
+    """A forked process that claims ``uid``: effective uid ``uid``, real and saved uid root (no
+    exec, which would make the saved uid ``uid``). It waits on a pipe and ends when the grader
+    closes it or dies. Returns its pid and the pipe's write end."""
+    read_end, write_end = os.pipe()
+    ready_read, ready_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            os.close(write_end)
+            os.close(ready_read)
+            os.setresuid(0, uid, 0)
+            os.write(ready_write, b"1")
+            os.read(read_end, 1)
+        finally:
+            os._exit(0)
+    os.close(read_end)
+    os.close(ready_write)
+    started = os.read(ready_read, 1)  # once it holds the uid (nothing if it could not)
+    os.close(ready_read)
+    if not started:
+        _stop_holder((pid, write_end))
+        raise SandboxError(f"cannot claim the sandbox uid {uid} (setresuid failed)")
+    return pid, write_end
+
+
+def _stop_holder(holder: tuple[int, int]) -> None:
+    pid, write_end = holder
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    os.close(write_end)
 
 
 def prepare_scratch(folder: Path, uid: int) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from autograder.sandbox.isolation import Confinement
-from autograder.sandbox.uids import UidLease, candidate_uids, kill_all, prepare_scratch, processes_of
+from autograder.sandbox.uids import UidLease, candidate_uids, claims_on, kill_all, prepare_scratch, processes_of
 from autograder.sandbox.worker_process import OutputBuffer, SandboxConfig, SandboxError, Worker, check_hidden_paths
 from autograder.suite.assignment import Limits
 from autograder.suite.codec import CodecError, FunctionRef, Handle
@@ -994,8 +994,16 @@ def uid_scratch(open_base, lease):
 def test_leases_give_distinct_free_uids(lease):
     with UidLease() as other:
         assert other != lease and other in candidate_uids() and lease in candidate_uids()
-        assert len(processes_of(other)) == 1  # the holder that claims it
-    assert processes_of(other) == []
+        assert processes_of(other) == [] and len(claims_on(other)) == 1  # the holder that claims it
+    assert claims_on(other) == []
+
+
+@root_only
+def test_killing_every_process_of_a_leased_uid_leaves_its_claim(lease):
+    """Between two workers of one grade, no other grader may take the uid."""
+    holders = claims_on(lease)
+    kill_all(lease)
+    assert len(holders) == 1 and claims_on(lease) == holders
 
 
 @root_only
