@@ -220,15 +220,20 @@ class UidLease:
 
 def _start_holder(uid: int) -> tuple[int, int]:
     """A forked process that claims ``uid``: effective uid ``uid``, real and saved uid root (no
-    exec, which would make the saved uid ``uid``). It waits on a pipe and ends when the grader
-    closes it or dies. Returns its pid and the pipe's write end."""
+    exec, which would make the saved uid ``uid``). It keeps none of the grader's files open (no
+    other lease's lock or pipe), waits on a pipe and ends when the grader closes it or dies.
+    Returns its pid and the pipe's write end."""
     read_end, write_end = os.pipe()
     ready_read, ready_write = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         try:
-            os.close(write_end)
-            os.close(ready_read)
+            for fd in map(int, os.listdir("/proc/self/fd")):  # nothing else of the grader's stays open
+                if fd > 2 and fd not in (read_end, ready_write):
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
             os.setresuid(0, uid, 0)
             os.write(ready_write, b"1")
             os.read(read_end, 1)

@@ -4,6 +4,7 @@ student code that exits, loops, crashes, floods, forks or snoops."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import resource
 import shutil
@@ -996,6 +997,23 @@ def test_leases_give_distinct_free_uids(lease):
         assert other != lease and other in candidate_uids() and lease in candidate_uids()
         assert processes_of(other) == [] and len(claims_on(other)) == 1  # the holder that claims it
     assert claims_on(other) == []
+
+
+@root_only
+def test_a_lease_frees_its_lock_at_once_while_a_later_lease_lives():
+    """A later lease's holder keeps no copy of an earlier lease's lock."""
+    first, second = UidLease(), UidLease()
+    uid = first.__enter__()
+    try:
+        second.__enter__()
+    finally:
+        first.__exit__(None, None, None)
+    try:
+        fd = os.open(first.lock_folder / f"{uid}.lock", os.O_RDWR)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError while anyone holds it
+        os.close(fd)
+    finally:
+        second.__exit__(None, None, None)
 
 
 @root_only
