@@ -6,7 +6,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from autograder.authoring.verification import EXPECTATIONS, mutation_score
+from autograder.authoring.verification import (
+    DIAGNOSED,
+    EXPECTATIONS,
+    EXPLICIT,
+    NUMBERS_ONLY,
+    feedback_shares,
+    mutation_score,
+)
 
 STATUS_STYLE = {"passed": "green", "failed": "red"}
 
@@ -43,13 +50,15 @@ def print_results(results: dict, title: str, console: Console | None = None) -> 
 
 
 def verification_table(outcomes, title: str) -> Table:
-    """One row per verified case: what it is, what it must score, what it scored."""
+    """One row per verified case: what it is, what it must score, what it scored, and for a
+    case that lost points the feedback its failed tests give."""
     table = Table(title=title, title_justify="left")
     table.add_column("case")
     table.add_column("description", overflow="fold", max_width=50)
     table.add_column("expected")
     table.add_column("score", justify="right")
     table.add_column("", justify="center")
+    table.add_column("feedback", overflow="fold", max_width=30)
     for outcome in outcomes:
         mark = "[green]ok[/]" if outcome.ok else "[red]FAIL[/]"
         table.add_row(
@@ -58,6 +67,7 @@ def verification_table(outcomes, title: str) -> Table:
             EXPECTATIONS[outcome.case.kind],
             f"{outcome.score:g}/{outcome.max_score:g}",
             mark,
+            Text(str(outcome.feedback or "")),
         )
     return table
 
@@ -100,3 +110,11 @@ def print_verification(outcomes, title: str, console: Console | None = None) -> 
     console.print(verification_table(outcomes, title))
     killed, mutants = mutation_score(outcomes)
     console.print(f"mutation score: {killed}/{mutants} mutants lose points", highlight=False)
+    if killed:
+        shares = feedback_shares(outcomes)
+        console.print(
+            f"feedback: {len(shares[DIAGNOSED])}/{killed} mutants that lose points get a likely cause, "
+            f"{len(shares[EXPLICIT])} a failure that explains itself, {len(shares[NUMBERS_ONLY])} numbers only"
+            + (f" ({', '.join(shares[NUMBERS_ONLY])})" if shares[NUMBERS_ONLY] else ""),
+            highlight=False,
+        )

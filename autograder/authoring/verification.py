@@ -1,6 +1,8 @@
 """Proof that an assignment's suites are right: the reference earns full marks, the blank template
 earns 0 without a grader problem, every mutant of the bug corpus loses points, and every
-alternative correct implementation earns full marks."""
+alternative correct implementation earns full marks; and a measure of the feedback a mutant gets:
+whether its failed tests name a likely cause, fail in a way that explains itself (a wrong dtype or
+shape, an exception, ...), or show numbers only."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 from autograder.authoring import variants
 from autograder.grading import pipeline
 from autograder.suite.assignment import Assignment
+from autograder.suite.errors import WRONG_VALUES
 
 EXPECTATIONS = {
     "reference": "full marks",
@@ -19,6 +22,47 @@ EXPECTATIONS = {
     "mutant": "loses points",
     "alternative": "full marks",
 }
+DIAGNOSED = "likely cause"
+EXPLICIT = "explains itself"
+NUMBERS_ONLY = "numbers only"
+FEEDBACK_KINDS = (DIAGNOSED, EXPLICIT, NUMBERS_ONLY)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What the failed tests of a graded case tell the student, from their findings (as data).
+
+    kind: ``DIAGNOSED`` (some failure names a likely cause), else ``EXPLICIT`` (some failure is of
+    a kind that explains itself: type, shape, dtype, not finite, an exception, ...), else
+    ``NUMBERS_ONLY`` (wrong values, expected vs got). detail: the diagnosis kinds, or the failure
+    kinds, in order of appearance (``"factor"``, ``"dtype, exception"``).
+    """
+
+    kind: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.detail})" if self.detail else self.kind
+
+
+def feedback_of(tests: list[dict]) -> Feedback | None:
+    """The feedback of the failed tests of one results.json; None when no test failed with a
+    finding (nothing failed, or only without a verdict)."""
+    findings = [
+        finding
+        for test in tests
+        if test["status"] != "passed"
+        for finding in test.get("extra_data", {}).get("findings", [])
+    ]
+    if not findings:
+        return None
+    diagnosed = [finding["diagnosis"]["kind"] for finding in findings if "diagnosis" in finding]
+    if diagnosed:
+        return Feedback(DIAGNOSED, ", ".join(dict.fromkeys(diagnosed)))
+    explicit = [finding["kind"] for finding in findings if finding["kind"] != WRONG_VALUES]
+    if explicit:
+        return Feedback(EXPLICIT, ", ".join(dict.fromkeys(explicit)))
+    return Feedback(NUMBERS_ONLY)
 
 
 @dataclass(frozen=True)
@@ -37,6 +81,8 @@ class Outcome:
     score: float
     max_score: float
     problems: tuple[str, ...]
+    feedback: Feedback | None = None
+    """What its failed tests tell the student (see ``feedback_of``)."""
 
     @property
     def ok(self) -> bool:
@@ -64,6 +110,9 @@ def cases(assignment: Assignment) -> list[Case]:
 
 
 def run_case(assignment: Assignment, case: Case, seed: int) -> Outcome:
+    """Grade one case. A mutant stops at its first failed test (that it loses points is what
+    counts); when that test names no likely cause, the mutant is graded again in full, so that its
+    feedback is what a student sees from all failed tests."""
     with tempfile.TemporaryDirectory(prefix="autograder-verify-") as tmp:
         folder = Path(tmp) / "submission"
         if case.kind == "reference":
@@ -72,15 +121,25 @@ def run_case(assignment: Assignment, case: Case, seed: int) -> Outcome:
             folder = assignment.template
         else:
             variants.materialise(assignment.solution, case.variant, folder)
-        grade = pipeline.grade(
-            assignment, folder, Path(tmp) / "results.json", seed=seed, stop_at_first_failure=case.kind == "mutant"
-        )
+        outcome = _graded(assignment, case, folder, Path(tmp), seed, stop_at_first_failure=case.kind == "mutant")
+        if case.kind == "mutant" and outcome.ok and (outcome.feedback is None or outcome.feedback.kind != DIAGNOSED):
+            outcome = _graded(assignment, case, folder, Path(tmp), seed, stop_at_first_failure=False)
+    return outcome
+
+
+def _graded(
+    assignment: Assignment, case: Case, folder: Path, tmp: Path, seed: int, *, stop_at_first_failure: bool
+) -> Outcome:
+    grade = pipeline.grade(
+        assignment, folder, tmp / "results.json", seed=seed, stop_at_first_failure=stop_at_first_failure
+    )
     tests = grade.results["tests"]
     return Outcome(
         case=case,
         score=grade.results["score"],
         max_score=sum(t["max_score"] for t in tests),
         problems=tuple(grade.problems),
+        feedback=feedback_of(tests),
     )
 
 
@@ -101,6 +160,16 @@ def mutation_score(outcomes: list[Outcome]) -> tuple[int, int]:
     """(mutants that lost points, mutants)."""
     mutants = [o for o in outcomes if o.case.kind == "mutant"]
     return sum(o.ok for o in mutants), len(mutants)
+
+
+def feedback_shares(outcomes: list[Outcome]) -> dict[str, list[str]]:
+    """The ids of the mutants that lost points by the feedback they get, for each of
+    ``FEEDBACK_KINDS`` (one whose failed tests carry no finding counts as numbers only)."""
+    shares: dict[str, list[str]] = {kind: [] for kind in FEEDBACK_KINDS}
+    for outcome in outcomes:
+        if outcome.case.kind == "mutant" and outcome.ok:
+            shares[outcome.feedback.kind if outcome.feedback else NUMBERS_ONLY].append(outcome.case.id)
+    return shares
 
 
 def failure_reasons(outcomes: list[Outcome]) -> list[str]:

@@ -6,8 +6,9 @@ and writes ``DIR/report.html`` and ``DIR/report/*.png``. The page holds:
 - a header: the assignment, the submissions by status, the mean and median score;
 - the score histogram of the graded submissions;
 - the pass rate of every test, least passed first;
-- the diagnosed mistakes: how often each "Likely cause: ..." explanation of the checking library
-  appears in the failed tests of the graded submissions, in how many of them, and in which tests;
+- the diagnosed mistakes: how often each mistake the checking library diagnosed (the data each
+  failed test carries in ``extra_data.findings``) occurs in the failed tests of the graded
+  submissions, in how many of them, and in which tests;
 - the slowest submissions and the distribution of grading times;
 - the submissions that were not graded (unusable, or a grader error), with their reasons;
 - the leaderboard: the distribution of each entry's values over the graded submissions;
@@ -23,7 +24,6 @@ case anything ever slipped through. The charts need matplotlib (the ``report`` e
 from __future__ import annotations
 
 import base64
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from html import escape
@@ -32,10 +32,8 @@ from pathlib import Path
 from autograder import __version__
 from autograder.classroom import gradebook
 from autograder.classroom.gradebook import GRADED, GRADER_ERROR, UNUSABLE, GradebookError
-from autograder.grading import results
 from autograder.grading.atomic import write_atomically
-from autograder.suite.checks import diagnosis
-from autograder.suite.checks.messages import LIKELY_CAUSE
+from autograder.suite.checks.diagnosis import Diagnosis
 
 PAGE = "report.html"
 CHART_FOLDER = "report"
@@ -50,18 +48,6 @@ MISTAKES_CHARTED = 15  # the chart shows the most frequent ones; the table shows
 SLOWEST_LISTED = 10
 REPORT_KEYS = ("counts", "max_score", "score", "tests", "timings")  # besides gradebook.SUMMARY_KEYS
 
-# Explanations are lowercase phrases, which may hold full stops ("e.g. one row per example"): one
-# ends at the first full stop that ends its line or is followed by something other than a
-# lowercase word (the next sentence, such as "Inputs: ...", or the next case of a suite, "[...]").
-LIKELY_CAUSE_SENTENCE = re.compile(rf"{re.escape(LIKELY_CAUSE)} (.+?)\.(?=[ \t]*$|[ \t]+[^a-z\s])", re.MULTILINE)
-# Explanations that name a size (the batch size, an axis length) are one mistake whatever the size.
-SIZED_EXPLANATIONS = (
-    diagnosis.TIMES_BATCH,
-    diagnosis.DIVIDED_BY_BATCH,
-    diagnosis.EXTRA_FIRST_AXIS,
-    diagnosis.MISSING_FIRST_AXIS,
-)
-ANY_SIZE = "N"
 CONTENT_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 STYLE = """
 body { font-family: system-ui, sans-serif; color: #1d1d1f; max-width: 960px; margin: 2em auto; padding: 0 1em; }
@@ -91,9 +77,12 @@ class Mistake:
     """One diagnosed mistake across the class."""
 
     explanation: str
-    """The likely cause, with ``N`` for a size that varies (see ``mistake_of``)."""
+    """The mistake in words that hold for every submission (a diagnosis' ``label``: ``N`` for a
+    size that varies)."""
+    kind: str
+    """The pattern that diagnosed it (``Diagnosis.kind``: ``named``, ``factor``, ...)."""
     occurrences: int
-    """Failed tests whose message gives this explanation as the likely cause."""
+    """Failed tests diagnosed with this mistake."""
     submissions: int
     """Submissions with at least one of these failed tests."""
     tests: list[tuple[str, int]]
@@ -101,37 +90,35 @@ class Mistake:
     the suite; a test is named by its number and name (``numbered_name``)."""
 
 
-def likely_causes(output: str) -> list[str]:
-    """The explanations after "Likely cause:" in the Markdown output of one test, in order, leaving
-    out what the student's own code printed (a student could print anything)."""
-    message = output.split(results.PRINTED_HEADING, 1)[0]
-    return LIKELY_CAUSE_SENTENCE.findall(message)
-
-
-def mistake_of(explanation: str) -> str:
-    """The mistake an explanation names: itself, or for an explanation that names a size, the
-    same words with ``N`` for the size ("every entry is N times too large, and N is ...")."""
-    for template in SIZED_EXPLANATIONS:
-        pattern = re.escape(template).replace(re.escape("{n}"), r"\d+")
-        if re.fullmatch(pattern, explanation):
-            return template.format(n=ANY_SIZE)
-    return explanation
+def diagnoses_of(test: dict) -> list[Diagnosis]:
+    """The diagnoses of one test of a results.json (``extra_data.findings``), in order; findings
+    without a diagnosis, or not of the checking library's form, give none."""
+    extra = test.get("extra_data")
+    findings = extra.get("findings", []) if isinstance(extra, dict) else []
+    found = []
+    for finding in findings if isinstance(findings, list) else []:
+        if isinstance(finding, dict) and "diagnosis" in finding:
+            try:
+                found.append(Diagnosis.from_data(finding["diagnosis"]))
+            except ValueError:
+                continue
+    return found
 
 
 def diagnosed_mistakes(results_by_id: dict[str, dict]) -> list[Mistake]:
     """Every mistake diagnosed in the failed tests of ``results_by_id`` (submission id -> its
     results.json), counted once per failed test, most frequent first (ties alphabetically)."""
-    per_test: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)  # by (number, name)
-    submissions: dict[str, set[str]] = defaultdict(set)
+    per_test: dict[tuple[str, str], Counter[tuple[str, str]]] = defaultdict(Counter)  # (label, kind) -> tests
+    submissions: dict[tuple[str, str], set[str]] = defaultdict(set)
     for submission_id, graded in results_by_id.items():
         for test in graded["tests"]:
             if test["status"] != "passed":
-                for mistake in {mistake_of(explanation) for explanation in likely_causes(test["output"])}:
+                for mistake in dict.fromkeys((d.label, d.kind) for d in diagnoses_of(test)):
                     per_test[mistake][test["number"], test["name"]] += 1
                     submissions[mistake].add(submission_id)
     mistakes = [
-        Mistake(explanation, sum(tests.values()), len(submissions[explanation]), _most_frequent_first(tests))
-        for explanation, tests in per_test.items()
+        Mistake(label, kind, sum(tests.values()), len(submissions[label, kind]), _most_frequent_first(tests))
+        for (label, kind), tests in per_test.items()
     ]
     return sorted(mistakes, key=lambda m: (-m.occurrences, m.explanation))
 
@@ -335,15 +322,19 @@ def _mistakes_section(mistakes: list[Mistake], charts: dict[str, bytes]) -> str:
     rows = [
         [
             _cell(m.explanation),
+            _cell(m.kind),
             _number_cell(m.occurrences),
             _number_cell(m.submissions),
             _lines_cell([f"{test} ({count})" for test, count in m.tests]),
         ]
         for m in mistakes
     ]
-    table = _table(["likely cause", "failed tests", "submissions", "in tests (failed tests)"], rows)
+    table = _table(["likely cause", "kind", "failed tests", "submissions", "in tests (failed tests)"], rows)
     caption = f"The {min(len(mistakes), MISTAKES_CHARTED)} most frequent likely causes of failed tests"
-    intro = '<p class="note">The "Likely cause" explanations in the messages of failed tests, most frequent first.</p>'
+    intro = (
+        '<p class="note">The mistakes diagnosed in failed tests (the "Likely cause" of their messages), '
+        "most frequent first, each with the pattern that recognised it.</p>"
+    )
     return _section("Diagnosed mistakes", intro + table + _figure(charts[MISTAKES_CHART], caption))
 
 

@@ -49,6 +49,11 @@ def test_output(verdict: Verdict | None, missing_reason: str) -> str:
     return "\n\n".join(parts)
 
 
+def findings_data(verdict: Verdict | None) -> dict:
+    """``{"findings": [...]}`` for a failed test with findings, else nothing."""
+    return {"findings": verdict.findings} if verdict and verdict.status != "passed" and verdict.findings else {}
+
+
 def build(
     manifest: list[ManifestEntry],
     verdicts: dict[str, Verdict],
@@ -63,9 +68,10 @@ def build(
     ``summary`` are Markdown lines for the top of the page (files graded, ignored files, seed, ...);
     ``missing_reason`` explains why a test of the manifest has no verdict. Each test's
     ``extra_data.file`` names its test file relative to the suite folder (``public/test_x.py``),
-    which the gradebook of a batch uses to group tests into parts. The leaderboard entries the
-    tests measured (``Verdict.leaderboard``) make Gradescope's top-level ``leaderboard``, in the
-    order of the manifest; the key is left out when there are none.
+    which the gradebook of a batch uses to group tests into parts; ``extra_data.findings`` (failed
+    tests only) what failed, as data: the verdict's findings, diagnoses included. The leaderboard
+    entries the tests measured (``Verdict.leaderboard``) make Gradescope's top-level
+    ``leaderboard``, in the order of the manifest; the key is left out when there are none.
     """
     tests = []
     for entry in manifest:
@@ -81,7 +87,7 @@ def build(
                 "output": test_output(verdict, missing_reason),
                 "output_format": OUTPUT_FORMAT,
                 "visibility": entry.visibility,
-                "extra_data": {"file": entry.nodeid.split("::", 1)[0]},
+                "extra_data": {"file": entry.nodeid.split("::", 1)[0], **findings_data(verdict)},
             }
         )
     score = round(sum(t["score"] for t in tests), 4)

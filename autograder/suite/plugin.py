@@ -278,6 +278,15 @@ def assertion_message(text: str) -> str:
     return text.strip() or "a check failed"
 
 
+def findings_of(error: BaseException) -> list[dict]:
+    """What a failed phase found, as data (see ``records.Verdict.findings``)."""
+    if isinstance(error, CheckFailure):
+        return [finding.as_data() for finding in error.findings]
+    if isinstance(error, StudentError):
+        return [{"kind": error.kind}]
+    return []
+
+
 def describe_failure(excinfo: pytest.ExceptionInfo) -> tuple[str, bool]:
     """The student-facing message of a failed phase, and whether it is the grader's fault."""
     error = excinfo.value
@@ -340,12 +349,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     failures = item.stash.setdefault(FAILURES_KEY, [])
     if report.failed or report.skipped:
         message, grader_error = describe_failure(call.excinfo) if call.excinfo else (report.longreprtext, False)
-        failures.append((message, grader_error))
+        failures.append((message, grader_error, findings_of(call.excinfo.value) if call.excinfo else []))
     if call.when == "teardown":
         finish_test(item, failures)
 
 
-def finish_test(item: pytest.Item, failures: list[tuple[str, bool]]) -> None:
+def finish_test(item: pytest.Item, failures: list[tuple[str, bool, list[dict]]]) -> None:
     """Turn the phases of one test into its verdict: written to the run folder when grading,
     kept for the points summary when run locally."""
     credit = item.stash.get(CREDIT_KEY, None)
@@ -355,11 +364,12 @@ def finish_test(item: pytest.Item, failures: list[tuple[str, bool]]) -> None:
         nodeid=item.nodeid,
         status="passed" if passed else "failed",
         fraction=1.0 if passed else (credit.fraction or 0.0) if credit else 0.0,
-        message="\n\n".join(dict.fromkeys(m for m, _ in failures)),
+        message="\n\n".join(dict.fromkeys(m for m, _, _ in failures)),
         output=run.worker.take_output() if run is not None else "",
         seconds=round(time.perf_counter() - item.stash.get(START_KEY, time.perf_counter()), 4),
-        grader_error=any(g for _, g in failures),
+        grader_error=any(g for _, g, _ in failures),
         leaderboard=leaderboard_entry(item, run.assignment) if run is not None else None,
+        findings=[finding for _, _, found in failures for finding in found],
     )
     if run is not None:
         protocol.append_line(run.dir / protocol.VERDICTS, asdict(verdict))

@@ -70,7 +70,10 @@ class Verdict:
 
     ``status`` is ``passed`` or ``failed``; ``fraction`` is the share of the points earned (1 for
     a pass, the declared partial credit or 0 for a failure); ``grader_error`` marks a failure that
-    is the grader's fault, not the student's.
+    is the grader's fault, not the student's. ``findings`` say what failed, as data: one
+    ``{"kind": ..., "diagnosis": {...}}`` per failed check (``errors.Finding.as_data``), the
+    diagnosis only where a known mistake explains the failure; a student error gives its kind
+    (``{"kind": "exception"}``).
     """
 
     nodeid: str
@@ -81,6 +84,7 @@ class Verdict:
     seconds: float = 0.0
     grader_error: bool = False
     leaderboard: dict | None = None
+    findings: list[dict] = field(default_factory=list)
 
 
 def write_manifest(run_dir: Path, entries: list[ManifestEntry]) -> None:

@@ -64,3 +64,38 @@ def test_a_reference_that_loses_points_fails_verification(project):
     done = verify("arith", project=project)
     assert done.returncode == 1
     assert 'reference: expected "full marks"' in done.stderr
+
+
+def failed_test(*findings: dict) -> dict:
+    return {"status": "failed", "extra_data": {"file": "t.py", "findings": list(findings)}}
+
+
+FACTOR = {"kind": "values", "diagnosis": {"kind": "factor", "text": "t", "label": "l", "evidence": {"factor": 2.0}}}
+
+
+@pytest.mark.parametrize(
+    ("tests", "feedback"),
+    [
+        ([failed_test({"kind": "values"}), failed_test({"kind": "dtype"}, FACTOR)], "likely cause (factor)"),
+        (
+            [failed_test({"kind": "values"}), failed_test({"kind": "exception"}, {"kind": "dtype"})],
+            "explains itself (exception, dtype)",
+        ),
+        ([failed_test({"kind": "values"}), {"status": "passed", "extra_data": {"findings": [FACTOR]}}], "numbers only"),
+    ],
+)
+def test_the_feedback_of_a_case_comes_from_the_findings_of_its_failed_tests(tests, feedback):
+    assert str(verification.feedback_of(tests)) == feedback
+
+
+def test_a_case_without_findings_has_no_feedback():
+    assert verification.feedback_of([{"status": "failed", "extra_data": {"file": "t.py"}}]) is None
+
+
+def test_the_verify_table_gives_each_mutant_its_feedback(project):
+    done = verify("arith", project=project)
+    # add__minus stops verification at a failure with numbers only, and is then graded in full, where a later
+    # test fails in a way that explains itself: the feedback is that of all its failed tests. The surviving
+    # mutant is not counted: it fails nothing.
+    line = "feedback: 0/1 mutants that lose points get a likely cause, 1 a failure that explains itself, 0 numbers only"
+    assert line in " ".join(done.stdout.split())

@@ -42,14 +42,14 @@ X = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.5]])
 TIMES_FOUR = diagnosis.TIMES_BATCH.format(n=4)
 TIMES_SIX = diagnosis.TIMES_BATCH.format(n=6)
 TIMES_ANY = diagnosis.TIMES_BATCH.format(n="N")
-EXTRA_AXIS = diagnosis.shape_hint((2, 3, 1), (2, 3))  # "... (a column or row vector, e.g. from keepdims=True ...)"
+EXTRA_AXIS = diagnosis.shape_hint((2, 3, 1), (2, 3)).label  # "... (a column or row vector, e.g. keepdims ...)"
 
 
-def check_message(check, *args, **options) -> str:
-    """The message of the CheckFailure that a check of the checking library raises."""
+def check_message(check, *args, **options) -> CheckFailure:
+    """The CheckFailure that a check of the checking library raises (its message and findings)."""
     with pytest.raises(CheckFailure) as failure:
         check(*args, **options)
-    return str(failure.value)
+    return failure.value
 
 
 # Messages exactly as the checking library words them, with and without a likely cause.
@@ -58,25 +58,28 @@ TRANSPOSED = check_message(compare.assert_array, X.T.copy(), X, what="dx")
 TOO_LARGE = check_message(compare.assert_scalar, 4 * 0.75, 0.75, what="loss", batch_size=4)
 SIX_TIMES_TOO_LARGE = check_message(compare.assert_scalar, 6 * 0.75, 0.75, what="loss", batch_size=6)
 # A suite that checks several cases in one test reports them in one message, as the backprop suites do.
-TWO_CASES_TOO_LARGE = (
-    f"2 of 3 cases fail. [int64 labels] {TOO_LARGE} [float64 labels] {SIX_TIMES_TOO_LARGE} (and 1 more)"
+TWO_CASES_TOO_LARGE = CheckFailure.gathered(
+    f"2 of 3 cases fail. [int64 labels] {TOO_LARGE} [float64 labels] {SIX_TIMES_TOO_LARGE} (and 1 more)",
+    [TOO_LARGE, SIX_TIMES_TOO_LARGE],
 )
 WITH_EXTRA_AXIS = check_message(compare.assert_array, X[:, :, None], X, what="out", show_inputs={"x": X})
-UNEXPLAINED = check_message(compare.assert_array, X + np.array([0.0, 1.0, 0.0]), X, what="out")
+UNEXPLAINED = check_message(compare.assert_array, X + np.array([[0.5, 1.0, 0.25], [2.0, 0.75, 1.5]]), X, what="out")
 
 
-def graded_results(failures: dict[str, str] | None = None, printed: dict[str, str] | None = None) -> dict:
-    """results.json of a submission that fails the tests in ``failures`` (nodeid -> message) and
+def failed_verdict(nodeid: str, failure: CheckFailure, printed: str = "") -> Verdict:
+    """The verdict the test runner records for a test that raised ``failure``."""
+    findings = [finding.as_data() for finding in failure.findings]
+    return Verdict(nodeid, "failed", 0.0, message=str(failure), output=printed, findings=findings)
+
+
+def graded_results(failures: dict[str, CheckFailure] | None = None, printed: dict[str, str] | None = None) -> dict:
+    """results.json of a submission that fails the tests in ``failures`` (nodeid -> failure) and
     passes the others; ``printed``: nodeid -> what its code printed."""
     failures, printed = failures or {}, printed or {}
     verdicts = {
-        entry.nodeid: Verdict(
-            entry.nodeid,
-            "failed" if entry.nodeid in failures else "passed",
-            0.0 if entry.nodeid in failures else 1.0,
-            message=failures.get(entry.nodeid, ""),
-            output=printed.get(entry.nodeid, ""),
-        )
+        entry.nodeid: failed_verdict(entry.nodeid, failures[entry.nodeid], printed.get(entry.nodeid, ""))
+        if entry.nodeid in failures
+        else Verdict(entry.nodeid, "passed", 1.0, output=printed.get(entry.nodeid, ""))
         for entry in MANIFEST
     }
     return results.build(
@@ -226,46 +229,63 @@ def small_report(tmp_path_factory):
 # ---------------------------------------------------------------- diagnosed mistakes
 
 
-def test_likely_causes_are_read_as_the_checking_library_words_them():
-    def output_of(message: str, printed: str = "") -> str:
-        return results.test_output(Verdict("t", "failed", 0.0, message=message, output=printed), "")
+def test_diagnoses_are_read_from_the_findings_of_a_test():
+    def test_of(failure: CheckFailure, printed: str = "") -> dict:
+        (test,) = results.build(
+            MANIFEST[:1],
+            {FORWARD_ID: failed_verdict(FORWARD_ID, failure, printed)},
+            summary=[],
+            missing_reason="",
+            execution_time=1.0,
+            extra={},
+        )["tests"]
+        return test
 
-    assert report.likely_causes(output_of(SIGN_ERROR)) == [diagnosis.SIGN_FLIPPED]  # followed by the inputs
-    assert report.likely_causes(output_of(TRANSPOSED)) == [diagnosis.TRANSPOSED]  # ends the message
-    assert report.likely_causes(output_of(TOO_LARGE)) == [TIMES_FOUR]
-    assert "e.g. " in EXTRA_AXIS and report.likely_causes(output_of(WITH_EXTRA_AXIS)) == [EXTRA_AXIS]
-    assert report.likely_causes(output_of(TWO_CASES_TOO_LARGE)) == [TIMES_FOUR, TIMES_SIX]
-    two_cases = f"[a] {WITH_EXTRA_AXIS} [b] {TRANSPOSED}"
-    assert report.likely_causes(output_of(two_cases)) == [EXTRA_AXIS, diagnosis.TRANSPOSED]
-    assert report.likely_causes(output_of(UNEXPLAINED)) == []
-    printed = "Likely cause: whatever the student printed."
-    assert report.likely_causes(output_of(UNEXPLAINED, printed)) == []
-    assert report.likely_causes(output_of(TRANSPOSED, printed)) == [diagnosis.TRANSPOSED]
+    def labels(failure: CheckFailure, printed: str = "") -> list[str]:
+        return [found.label for found in report.diagnoses_of(test_of(failure, printed))]
+
+    assert labels(SIGN_ERROR) == [diagnosis.SIGN_FLIPPED]
+    assert labels(TRANSPOSED) == [diagnosis.TRANSPOSED]
+    assert labels(TOO_LARGE) == [TIMES_ANY]
+    assert labels(WITH_EXTRA_AXIS) == [EXTRA_AXIS]
+    assert labels(TWO_CASES_TOO_LARGE) == [TIMES_ANY, TIMES_ANY]
+    assert labels(UNEXPLAINED) == []
+    assert labels(TRANSPOSED, "Likely cause: whatever the student printed.") == [diagnosis.TRANSPOSED]
+    assert labels(UNEXPLAINED, "Likely cause: whatever the student printed.") == []
+    (too_large,) = report.diagnoses_of(test_of(TOO_LARGE))
+    assert (too_large.kind, too_large.text, too_large.evidence) == ("factor", TIMES_FOUR, {"factor": 4.0, "n": 4})
+
+
+def test_malformed_findings_give_no_diagnosis():
+    test = {"extra_data": {"findings": [{"kind": "values", "diagnosis": {"kind": 3}}, "text", {"kind": "values"}]}}
+    assert report.diagnoses_of(test) == []
+    assert report.diagnoses_of({"extra_data": {"findings": "not a list"}}) == []
+    assert report.diagnoses_of({"extra_data": "not a dict"}) == report.diagnoses_of({}) == []
 
 
 def test_a_mistake_that_names_a_size_is_one_mistake_whatever_the_size():
-    assert report.mistake_of(TIMES_FOUR) == report.mistake_of(TIMES_SIX) == TIMES_ANY
-    assert report.mistake_of(diagnosis.DIVIDED_BY_BATCH.format(n=64)) == diagnosis.DIVIDED_BY_BATCH.format(n="N")
-    assert report.mistake_of(EXTRA_AXIS) == EXTRA_AXIS
-    assert report.mistake_of(diagnosis.shape_hint((7, 4), (4,))) == diagnosis.EXTRA_FIRST_AXIS.format(n="N")
-    assert report.mistake_of(diagnosis.shape_hint((4,), (7, 4))) == diagnosis.MISSING_FIRST_AXIS.format(n="N")
-    assert report.mistake_of("every entry is 4 times too large") == "every entry is 4 times too large"
-    assert report.mistake_of(diagnosis.SIGN_FLIPPED) == diagnosis.SIGN_FLIPPED
+    labels = {
+        check_message(compare.assert_scalar, n * 0.75, 0.75, what="loss", batch_size=n).findings[0].diagnosis.label
+        for n in (4, 6, 64)
+    }
+    assert labels == {TIMES_ANY}
+    assert diagnosis.shape_hint((7, 4), (4,)).label == diagnosis.EXTRA_FIRST_AXIS.format(n="N")
+    assert diagnosis.shape_hint((4,), (7, 4)).label == diagnosis.MISSING_FIRST_AXIS.format(n="N")
 
 
 def test_diagnosed_mistakes_are_counted_per_failed_test_and_submission():
     by_id = {record.id: found for record, found in small_class() if record.status == GRADED}
     mistakes = report.diagnosed_mistakes(by_id)
     assert mistakes == [
-        report.Mistake(diagnosis.SIGN_FLIPPED, 3, 2, [(FORWARD, 2), (BACKWARD, 1)]),
-        report.Mistake(TIMES_ANY, 1, 1, [(LOSS, 1)]),  # once for the test; ties: alphabetical
-        report.Mistake(diagnosis.TRANSPOSED, 1, 1, [(BACKWARD, 1)]),
+        report.Mistake(diagnosis.SIGN_FLIPPED, "factor", 3, 2, [(FORWARD, 2), (BACKWARD, 1)]),
+        report.Mistake(TIMES_ANY, "factor", 1, 1, [(LOSS, 1)]),  # once for the test; ties: alphabetical
+        report.Mistake(diagnosis.TRANSPOSED, "transposed", 1, 1, [(BACKWARD, 1)]),
     ]
 
 
 def test_tests_with_a_mistake_equally_often_are_listed_in_the_order_of_the_suite():
     manifest = [ManifestEntry(f"t.py::test_{n}", f"test {n}", f"1.{n}", 1.0, "visible") for n in (10, 9, 2)]
-    verdicts = {e.nodeid: Verdict(e.nodeid, "failed", 0.0, message=SIGN_ERROR) for e in manifest}
+    verdicts = {e.nodeid: failed_verdict(e.nodeid, SIGN_ERROR) for e in manifest}
     failed = results.build(manifest, verdicts, summary=[], missing_reason="", execution_time=1.0, extra={})
     (mistake,) = report.diagnosed_mistakes({"x": failed})
     assert mistake.tests == [("1.2 test 2", 1), ("1.9 test 9", 1), ("1.10 test 10", 1)]
@@ -309,10 +329,10 @@ def test_the_mistakes_table_counts_likely_causes_with_their_tests(small_report):
     _, html = small_report
     (table,) = Page(html).sections["Diagnosed mistakes"]["tables"]
     assert table == [
-        ["likely cause", "failed tests", "submissions", "in tests (failed tests)"],
-        [diagnosis.SIGN_FLIPPED, "3", "2", f"{FORWARD} (2)\n{BACKWARD} (1)"],
-        [TIMES_ANY, "1", "1", f"{LOSS} (1)"],
-        [diagnosis.TRANSPOSED, "1", "1", f"{BACKWARD} (1)"],
+        ["likely cause", "kind", "failed tests", "submissions", "in tests (failed tests)"],
+        [diagnosis.SIGN_FLIPPED, "factor", "3", "2", f"{FORWARD} (2)\n{BACKWARD} (1)"],
+        [TIMES_ANY, "factor", "1", "1", f"{LOSS} (1)"],
+        [diagnosis.TRANSPOSED, "transposed", "1", "1", f"{BACKWARD} (1)"],
     ]
     assert "nothing at all" not in html  # printed by the student's code, not a diagnosis
 
@@ -360,9 +380,16 @@ HOSTILE_CAUSE = "<script>alert('cause')</script>"
 def test_what_students_control_is_escaped_and_shown_as_written(tmp_path):
     test_name = "<b>cost</b> in $ and $x^"  # "$x^" would be bad mathtext: shown as written
     manifest = [ManifestEntry(MANIFEST[0].nodeid, test_name, "1.1", 2.0, "visible"), *MANIFEST[1:]]
-    raised = f"add raised ValueError: Likely cause: {HOSTILE_CAUSE}."  # a student's own exception text
+    raised = "add raised ValueError: Likely cause: a student's own words."  # never read as a diagnosis
+    named = diagnosis.Diagnosis("named", HOSTILE_CAUSE, HOSTILE_CAUSE)  # words of a suite: escaped all the same
     verdicts = {e.nodeid: Verdict(e.nodeid, "passed", 1.0) for e in manifest}
-    verdicts[FORWARD_ID] = Verdict(FORWARD_ID, "failed", 0.0, message=raised)
+    verdicts[FORWARD_ID] = Verdict(
+        FORWARD_ID,
+        "failed",
+        0.0,
+        message=raised,
+        findings=[{"kind": "exception"}, {"kind": "values", "diagnosis": named.as_data()}],
+    )
     hostile = results.build(manifest, verdicts, summary=[], missing_reason="", execution_time=1.0, extra={})
     out = write_batch(
         tmp_path,
@@ -376,7 +403,10 @@ def test_what_students_control_is_escaped_and_shown_as_written(tmp_path):
     assert "<script" not in html.lower() and "<img src=x" not in html and "<b>" not in html and "<i>" not in html
     page = Page(html)
     assert "Class report: <i>toy</i>" in page.sections[""]["text"]
-    assert [HOSTILE_CAUSE, "1", "1", f"1.1 {test_name} (1)"] in page.sections["Diagnosed mistakes"]["tables"][0]
+    assert [HOSTILE_CAUSE, "named", "1", "1", f"1.1 {test_name} (1)"] in page.sections["Diagnosed mistakes"]["tables"][
+        0
+    ]
+    assert "a student's own words" not in page.sections["Diagnosed mistakes"]["text"]
     assert [HOSTILE_ID, HOSTILE_NAME, "graded", "8", "2.0"] in page.sections["Grading time"]["tables"][0]
     assert ["x", HOSTILE_NAME, "unusable", HOSTILE_REASON] in page.sections["Not graded"]["tables"][0]
     assert page.scripts == 0
@@ -420,7 +450,7 @@ def test_hundreds_of_submissions(tmp_path):
     out = write_batch(tmp_path, submissions)
     page = Page(report.write_report(out).read_text(encoding="utf-8"))
     (mistakes,) = page.sections["Diagnosed mistakes"]["tables"]
-    assert [row[:3] for row in mistakes[1:]] == [
+    assert [[row[0], *row[2:4]] for row in mistakes[1:]] == [
         [diagnosis.SIGN_FLIPPED, "200", "200"],
         [diagnosis.TRANSPOSED, "100", "100"],
     ]

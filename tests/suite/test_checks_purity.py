@@ -150,3 +150,23 @@ def test_unchanged_tells_an_assignment_into_a_container_from_a_change_in_place()
         assert_unchanged, before, params, function="sgd_step", name="params", replaced=["['extra']"]
     )
     assert message.startswith("sgd_step assigned into its argument params: params['extra'] holds another object")
+
+
+def test_each_purity_failure_carries_its_kind_as_data():
+    x = np.full(3, 0.5)
+    before = copy.deepcopy(x)
+    x[0] = 0.0
+    params = {"W": np.zeros(2)}
+    params_before = copy.deepcopy(params)
+    params["W"] = np.ones(2)
+    failures = {
+        "in place": (assert_unchanged, (before, x), {"function": "f", "name": "x"}),
+        "assigned": (assert_unchanged, (params_before, params), {"function": "f", "name": "p", "replaced": ("['W']",)}),
+        "not repeatable": (assert_same_bits, (np.zeros(2), np.ones(2)), {"function": "f"}),
+    }
+    kinds = {}
+    for case, (check, args, kwargs) in failures.items():
+        with pytest.raises(CheckFailure) as failure:
+            check(*args, **kwargs)
+        kinds[case] = [finding.kind for finding in failure.value.findings]
+    assert kinds == {"in place": ["modified"], "assigned": ["modified"], "not repeatable": ["not-repeatable"]}

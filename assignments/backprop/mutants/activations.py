@@ -156,3 +156,43 @@ def sigmoid__clips_input_in_place(x):
 def threshold__boolean_result(x, theta=0.0):
     """threshold returns the boolean mask x > theta instead of float64 values 1.0 and 0.0."""
     return x > theta
+
+
+def sigmoid__negated_argument(x):
+    """sigmoid with the sign of the exponent flipped: 1 / (1 + e^x) = σ(−x)."""
+    return special.expit(-x)
+
+
+def sigmoid_grad__missing_factor(x):
+    """sigmoid_grad drops the factor (1 − σ(x)): returns σ(x)."""
+    return special.expit(x)
+
+
+def tanh_grad__missing_square(x):
+    """tanh_grad forgets the square: 1 − tanh(x) instead of 1 − tanh²(x)."""
+    return 1.0 - np.tanh(x)
+
+
+def relu_grad__returns_forward(x):
+    """relu_grad returns the forward max(x, 0) in place of the derivative."""
+    return np.maximum(x, 0.0)
+
+
+def leaky_relu_grad__swapped_branches(x, slope=0.01):
+    """leaky_relu_grad puts 1 and the slope on the wrong sides of 0: slope for x > 0, 1 elsewhere."""
+    return np.where(x > 0, slope, 1.0)
+
+
+def elu_grad__forward_on_negative_side(x, alpha=1.0):
+    """elu_grad returns the forward's negative branch α(e^x − 1) there instead of its derivative α·e^x."""
+    return np.where(x > 0, 1.0, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def swish_grad__product_rule_dropped(x, beta=1.0):
+    """swish_grad drops the product rule: σ(βx) only, without the x·βσ(βx)(1 − σ(βx)) term."""
+    return special.expit(beta * x)
+
+
+def gelu_grad__unnormalised_density(x):
+    """gelu_grad forgets the normaliser 1/√(2π) of the density: Φ(x) + x·e^(−x²/2)."""
+    return special.ndtr(x) + x * np.exp(-0.5 * x * x)

@@ -106,3 +106,21 @@ def gradient_check__default_step(f, grad_f, x, h=1e-5):
 def gradient_check__functions_swapped(f, grad_f, x, h=1e-5):
     """gradient_check swaps f and grad_f: it differentiates grad_f numerically and compares with f(x)."""
     return relative_error(f(x), numerical_gradient(grad_f, x, h))
+
+
+def numerical_gradient__divides_by_h(f, x, h=1e-5):
+    """numerical_gradient divides the central difference by h instead of 2h: every entry twice too large."""
+    if x.dtype != np.float64:
+        raise TypeError(f"x must be a float64 array, got dtype {x.dtype}")
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        try:
+            x[index] = original + h
+            f_plus = f(x)
+            x[index] = original - h
+            f_minus = f(x)
+        finally:
+            x[index] = original
+        grad[index] = (f_plus - f_minus) / h
+    return grad

@@ -280,3 +280,34 @@ def mlp_predict__memoised_by_shape(params, X, activation="relu", _memo={}):
         scores, _ = layers.affine_forward(hidden, params[f"W{n_layers}"], params[f"b{n_layers}"])
         _memo[key] = np.argmax(scores, axis=1).astype(np.int64)
     return _memo[key].copy()
+
+
+def softmax_cross_entropy_loss__wrong_axis(scores, y):
+    """softmax_cross_entropy_loss normalises over the batch (axis 0) instead of over the classes (axis 1)."""
+    n_examples, n_classes = scores.shape
+    if y.shape != (n_examples,):
+        raise ValueError(f"labels {y.shape} must have shape ({n_examples},)")
+    if np.any((y < 0) | (y >= n_classes)):
+        raise ValueError(f"class ids must lie in 0 … {n_classes - 1}")
+    shifted = scores - scores.max(axis=0, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+    rows = np.arange(n_examples)
+    dscores = np.exp(log_probs)
+    dscores[rows, y] -= 1.0
+    return float(-np.mean(log_probs[rows, y])), dscores / n_examples
+
+
+def window_classifier_loss__skips_activation_derivative(params, windows, labels, activation="tanh"):
+    """window_classifier_loss backpropagates dh to dz without the activation's derivative (dz = dh)."""
+    E = params["E"]
+    x = E[windows].reshape(len(windows), -1)
+    z, affine_cache = layers.affine_forward(x, params["W"], params["b"])
+    h, _ = layers.activation_forward(z, activation)
+    scores = h @ params["u"]
+    loss, dscores = sigmoid_bce_loss(scores, labels)
+    du = h.T @ dscores
+    dz = np.outer(dscores, params["u"])
+    dx, dW, db = layers.affine_backward(dz, affine_cache)
+    dE = np.zeros_like(E)
+    np.add.at(dE, windows, dx.reshape(windows.shape + E.shape[1:]))
+    return loss, {"E": dE, "W": dW, "b": db, "u": du}

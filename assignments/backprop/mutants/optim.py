@@ -135,3 +135,24 @@ def sgd_step__assigns_into_params(params, grads, lr):
     for name in params:
         params[name] = params[name] - lr * grads[name]
     return params
+
+
+def sgd_step__lr_ignored(params, grads, lr):
+    """sgd_step leaves out the learning rate: θ − ∇θ."""
+    return {name: value - grads[name] for name, value in params.items()}
+
+
+def minibatch_indices__not_shuffled(n, batch_size, seed):
+    """minibatch_indices cuts np.arange(n) into batches without shuffling."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    order = np.arange(n)
+    return [order[start:start + batch_size] for start in range(0, n, batch_size)]
+
+
+def minibatch_indices__fixed_seed(n, batch_size, seed):
+    """minibatch_indices ignores its seed argument and always shuffles with default_rng(0)."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    permutation = np.random.default_rng(0).permutation(n)
+    return [permutation[start:start + batch_size] for start in range(0, n, batch_size)]

@@ -44,9 +44,10 @@ from autograder.suite.checks import (
     first_difference,
     sampling,
 )
-from autograder.suite.checks.messages import count_items, describe
+from autograder.suite.checks.diagnosis import Diagnosis
+from autograder.suite.checks.messages import count_items, describe, likely_cause
 from autograder.suite.codec import Handle
-from autograder.suite.errors import CheckFailure, StudentError
+from autograder.suite.errors import CheckFailure, Finding, StudentError
 
 # --------------------------------------------------------------------------- test tables
 
@@ -74,7 +75,7 @@ class Cases:
         self.credit = credit
         self.total = total
         self.passed = 0
-        self.failures: list[tuple[str, str]] = []
+        self.failures: list[tuple[str, CheckFailure]] = []
         credit.set(0.0)
 
     @contextlib.contextmanager
@@ -82,7 +83,7 @@ class Cases:
         try:
             yield
         except CheckFailure as failure:
-            self.failures.append((label, str(failure)))
+            self.failures.append((label, failure))
         else:
             self.passed += 1
             self.credit.set(self.passed / self.total)
@@ -93,11 +94,12 @@ class Cases:
         if not self.failures:
             return
         if self.total == 1:
-            raise CheckFailure(self.failures[0][1])
-        shown = " ".join(f"[{label}] {message}" for label, message in self.failures[: self.SHOWN])
+            raise self.failures[0][1]
+        shown = " ".join(f"[{label}] {failure}" for label, failure in self.failures[: self.SHOWN])
         more = len(self.failures) - self.SHOWN
-        raise CheckFailure(
-            f"{len(self.failures)} of {self.total} cases fail. {shown}" + (f" (and {more} more)" if more > 0 else "")
+        raise CheckFailure.gathered(
+            f"{len(self.failures)} of {self.total} cases fail. {shown}" + (f" (and {more} more)" if more > 0 else ""),
+            [failure for _, failure in self.failures],
         )
 
 
@@ -117,7 +119,7 @@ def lead(text: str) -> Iterator[None]:
     try:
         yield
     except CheckFailure as failure:
-        raise CheckFailure(f"{text} {failure}") from None
+        raise failure.reworded(f"{text} {failure}") from None
 
 
 # --------------------------------------------------------------------------- calling students
@@ -256,18 +258,30 @@ def pure_and_repeatable(
     with cases.case(f"{label}{name}: repeatable"):
         assert_same_bits(comparable(results[0]), comparable(results[1]), function=name)
     if again is not None:
-        with (
-            cases.case(f"{label}{name}: no results kept between calls"),
-            lead(
-                f"Called again with other values of the same shapes, {name} returned bitwise what it returned the "
-                "call before, a result remembered (e.g. memoised by shape) instead of computed:"
-            ),
-        ):
+        with cases.case(f"{label}{name}: no results kept between calls"):
             stale = first_difference(
                 comparable(documented(results[2], cache)), comparable(documented(results[0], cache))
             )
             if stale is None:  # a wrong but fresh result is the value tests' business
-                assert_values(documented(results[2], cache), again.expected, what=f"the result of {name}")
+                try:
+                    assert_values(documented(results[2], cache), again.expected, what=f"the result of {name}")
+                except CheckFailure as failure:
+                    raise remembered_result(name, failure) from None
+
+
+REMEMBERED = "a result remembered from an earlier call (e.g. memoised by shape) instead of computed"
+
+
+def remembered_result(name: str, failure: CheckFailure) -> CheckFailure:
+    """``failure`` of a call of ``name`` that returned bitwise what the call before (with other
+    values of the same shapes) returned, with that as its likely cause."""
+    cause = Diagnosis(
+        "equals",
+        f"called again with other values of the same shapes, {name} returned bitwise what it returned the call "
+        f"before: {REMEMBERED}",
+        REMEMBERED,
+    )
+    return CheckFailure(f"{failure}{likely_cause(cause)}", findings=(*failure.findings, Finding("check", cause)))
 
 
 def assert_no_warnings(result, function: str, inputs: str) -> None:
@@ -396,18 +410,76 @@ def batch_sizes(got: Any, what: str) -> list[int]:
     return [len(batch) for batch in got]
 
 
-def assert_batches(got: Any, expected: list[np.ndarray], what: str, show_inputs: dict[str, Any] | None = None) -> None:
-    """``got`` is a list of int index arrays equal to the batches ``expected``."""
+def assert_batches(
+    got: Any,
+    expected: list[np.ndarray],
+    what: str,
+    show_inputs: dict[str, Any] | None = None,
+    orders: dict[str, Callable[[], np.ndarray]] | None = None,
+) -> None:
+    """``got`` is a list of int index arrays equal to the batches ``expected``. orders: known
+    wrong orders of all indices (explanation -> a function giving the int array (n,), as
+    ``permutation_mistakes`` gives); a wrong batch is explained by one only when all of ``got``,
+    one batch after the other, is that order (computed only then)."""
     if not isinstance(got, list) or len(got) != len(expected):
         raise CheckFailure(f"{what} must return a list of {len(expected)} batches (index arrays); got {describe(got)}.")
+
+    def whole_orders() -> dict[str, np.ndarray]:
+        """The orders of ``orders`` that all of ``got`` is, by explanation."""
+        batches = [np.asarray(batch) for batch in got]
+        if not all(batch.ndim == 1 and batch.dtype.kind in "iu" for batch in batches):
+            return {}
+        indices = np.concatenate(batches)
+        return {text: indices for text, order in (orders or {}).items() if np.array_equal(indices, order())}
+
+    start = 0
     for number, (batch, expected_batch) in enumerate(zip(got, expected)):
-        assert_int_array(batch, expected_batch, what=f"batch {number} of {what}", show_inputs=show_inputs)
+        stop = start + len(expected_batch)
+        assert_int_array(
+            batch,
+            expected_batch,
+            what=f"batch {number} of {what}",
+            show_inputs=show_inputs,
+            candidates=lambda start=start, stop=stop: {
+                text: order[start:stop] for text, order in whole_orders().items()
+            },
+        )
+        start = stop
 
 
-def helper_fault(student: Any, run: dict[str, Any]) -> str | None:
+def permutation_mistakes(n: int, seed: int) -> dict[str, Callable[[], np.ndarray]]:
+    """Known wrong orders of the indices 0 … n−1 for ``minibatch_indices(n, ·, seed)``, whose
+    right order is ``np.random.default_rng(seed).permutation(n)``: explanation -> a function
+    giving that order (int array (n,))."""
+    return {
+        "the indices are not shuffled (np.arange(n) in order)": lambda: np.arange(n),
+        "the legacy global generator is used (np.random.seed(seed), np.random.permutation(n)) instead of "
+        "np.random.default_rng(seed).permutation(n)": lambda: np.random.RandomState(seed).permutation(n),
+        "the indices are drawn with replacement (rng.choice(n, n)): some repeat and others never come; "
+        "use rng.permutation(n)": lambda: np.random.default_rng(seed).choice(n, n),
+        "the seed argument is ignored (a fixed seed is used)": lambda: np.random.default_rng(0).permutation(n),
+    }
+
+
+def repeated_indices(indices: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """The candidate explaining sorted batch indices ``indices`` (int array) that should be
+    0 … n−1 once each but hold repeats: ``{explanation: indices}``, or {} without repeats."""
+    if indices.dtype.kind not in "iu" or not indices.size or indices.min() < 0:
+        return {}
+    counts = np.bincount(indices, minlength=n)
+    if counts.max() <= 1:
+        return {}
+    text = (
+        "some indices occur more than once and others never: the indices are drawn with replacement, "
+        "where a permutation holds each exactly once"
+    )
+    return {text: indices}
+
+
+def helper_fault(student: Any, run: dict[str, Any]) -> Diagnosis | None:
     """What is wrong with the student's ``sgd_step`` or ``minibatch_indices`` alone, on the
     arguments of a training run ``run`` (train's arguments by name), or None when both are right:
-    a ``train`` that fails may owe it to either."""
+    a ``train`` that fails may owe it to either. The diagnosis' evidence names the helper."""
     params, lr = run["params"], run["lr"]
     grads = {name: np.cos(value) + 0.5 for name, value in params.items()}
     try:
@@ -418,7 +490,7 @@ def helper_fault(student: Any, run: dict[str, Any]) -> str | None:
             what=f"the result of sgd_step(params, grads, lr = {lr})",
         )
     except (CheckFailure, StudentError) as failure:
-        return f"your sgd_step, which train relies on, is wrong when called alone: {failure}"
+        return helper_diagnosis("sgd_step", failure)
     n = len(run["X"])
     for epoch in range(run["epochs"]):
         seed = run["seed"] + epoch
@@ -426,10 +498,17 @@ def helper_fault(student: Any, run: dict[str, Any]) -> str | None:
         expected = [permutation[start : start + run["batch_size"]] for start in range(0, n, run["batch_size"])]
         what = f"minibatch_indices({n}, {run['batch_size']}, {seed})"
         try:
-            assert_batches(student.optim.minibatch_indices(n, run["batch_size"], seed), expected, what)
+            batches = student.optim.minibatch_indices(n, run["batch_size"], seed)
+            assert_batches(batches, expected, what, orders=permutation_mistakes(n, seed))
         except (CheckFailure, StudentError) as failure:
-            return f"your minibatch_indices, which train relies on, is wrong when called alone: {failure}"
+            return helper_diagnosis("minibatch_indices", failure)
     return None
+
+
+def helper_diagnosis(helper: str, failure: Exception) -> Diagnosis:
+    """The likely cause of a failing ``train``: its ``helper``, called alone, failed with ``failure``."""
+    label = f"your {helper}, which train relies on, is wrong when called alone"
+    return Diagnosis("helper", f"{label}: {str(failure).rstrip('.')}", label, {"helper": helper})
 
 
 @contextlib.contextmanager
@@ -443,7 +522,9 @@ def blame_train_helpers(student: Any, run: dict[str, Any] | None) -> Iterator[No
         fault = helper_fault(student, run) if run is not None else None
         if fault is None:
             raise
-        raise CheckFailure(f"{failure} Likely cause: {fault}") from None
+        raise CheckFailure(
+            f"{failure}{likely_cause(fault)}", findings=(*failure.findings, Finding("check", fault))
+        ) from None
 
 
 # --------------------------------------------------------------------------- gradient checks
@@ -765,12 +846,14 @@ def check_derivative(
     compared_with: str,
     rng: np.random.Generator,
     candidates: tuple[dict[str, Any], ...] = ({}, {}),
+    known: dict[str, Any] | None = None,
 ) -> None:
     """Check what ``<activation>_grad(x, **params)`` returned (``derivative``) against central
     differences of ``forward(x, **params)``, one case per result: f'(x), or for PReLU ∂f/∂x and
     ∂f/∂alpha (with one slope per entry, the derivative along a slope is the elementwise
     ∂f/∂alpha). The upstream is 1: the Jacobian of an elementwise function is diagonal, so the
-    numerical gradient of sum(f) is f' itself. candidates: per result."""
+    numerical gradient of sum(f) is f' itself. candidates: per result; known: values ∂f/∂x must
+    not simply be (``known_values``)."""
     name = activation.grad
     if activation.name == "prelu":
         results = dict(zip(("x", "alpha"), parts(derivative, ("dfdx", "dfdalpha"), name)))
@@ -792,6 +875,7 @@ def check_derivative(
                 rng=rng,
                 kinks=activation.kinks(params) if wrt == "x" else (),
                 candidates=mistakes,
+                known=known if wrt == "x" else None,
             )
 
 
@@ -821,26 +905,49 @@ def known_mistakes(function: str, x: np.ndarray, params: dict[str, Any], ref: An
     beta = params.get("beta", 1.0)
     mistakes = {
         "threshold": lambda: {"theta is ignored (x is compared with 0)": ref.threshold(x)},
+        "sigmoid": lambda: {"the sign of the exponent is flipped: 1 / (1 + e^x) = σ(−x)": sigma(-x)},
         "sigmoid_grad": lambda: {
             "the derivative is evaluated at the output σ(x) instead of the input x": ref.sigmoid_grad(sigma(x)),
             "the formula s·(1 − s), meant for the output s = σ(x), is applied to the input x": x * (1.0 - x),
+            "the factor (1 − σ(x)) is missing: σ'(x) = σ(x)·(1 − σ(x))": sigma(x),
+            "the factor σ(x) is missing: σ'(x) = σ(x)·(1 − σ(x))": 1.0 - sigma(x),
+            "a minus became a plus: σ(x)·(1 + σ(x)) instead of σ(x)·(1 − σ(x))": sigma(x) * (1.0 + sigma(x)),
         },
         "tanh_grad": lambda: {
             "the derivative is evaluated at the output tanh(x) instead of the input x": ref.tanh_grad(ref.tanh(x)),
             "the formula 1 − t², meant for the output t = tanh(x), is applied to the input x": 1.0 - x**2,
+            "the square is missing: 1 − tanh(x) instead of 1 − tanh²(x)": 1.0 - ref.tanh(x),
+            "the 1 − is missing: tanh²(x) instead of 1 − tanh²(x)": ref.tanh(x) ** 2,
+            "a minus became a plus: 1 + tanh²(x) instead of 1 − tanh²(x)": 1.0 + ref.tanh(x) ** 2,
+        },
+        "leaky_relu_grad": lambda: {
+            "the slope argument is ignored (the default 0.01 is used)": ref.leaky_relu_grad(x),
+            "1 and the slope are on the wrong sides of 0": np.where(x > 0, params.get("slope", 0.01), 1.0),
         },
         "leaky_relu": lambda: {"the slope argument is ignored (the default 0.01 is used)": ref.leaky_relu(x)},
-        "leaky_relu_grad": lambda: {"the slope argument is ignored (the default 0.01 is used)": ref.leaky_relu_grad(x)},
         "prelu": lambda: {
             "the branches are swapped (alpha·x where x > 0, x elsewhere)": np.where(x > 0, params["alpha"] * x, x)
         },
         "elu": lambda: {"alpha is ignored (the default 1 is used)": ref.elu(x)},
-        "elu_grad": lambda: {"alpha is ignored (the default 1 is used)": ref.elu_grad(x)},
+        "elu_grad": lambda: {
+            "alpha is ignored (the default 1 is used)": ref.elu_grad(x),
+            "the negative branch is the forward's α(eˣ − 1), not its derivative αeˣ": np.where(
+                x > 0, 1.0, params.get("alpha", 1.0) * (np.exp(x) - 1.0)
+            ),
+            "the branches are swapped (αeˣ where x > 0, 1 elsewhere)": np.where(
+                x > 0, params.get("alpha", 1.0) * np.exp(x), 1.0
+            ),
+        },
         "swish": lambda: {"beta is ignored (the default 1 is used)": ref.swish(x)},
         "swish_grad": lambda: {
             "beta is ignored (the default 1 is used)": ref.swish_grad(x),
             "the chain-rule factor beta of σ(beta·x) is missing: σ(βx) + x·σ(βx)(1 − σ(βx))": sigma(beta * x)
             * (1.0 + x * sigma(-beta * x)),
+            "the product rule is dropped: only σ(βx), the term x·βσ(βx)(1 − σ(βx)) is missing": sigma(beta * x),
+            "the product rule is dropped: only x·βσ(βx)(1 − σ(βx)), the term σ(βx) is missing": beta
+            * x
+            * sigma(beta * x)
+            * sigma(-beta * x),
         },
         "gelu": lambda: {
             "the tanh approximation of GELU is used; the contract asks for the exact x·Φ(x) through erf": tanh_approximate_gelu(
@@ -850,6 +957,11 @@ def known_mistakes(function: str, x: np.ndarray, params: dict[str, Any], ref: An
         },
         "gelu_grad": lambda: {
             "the x·φ(x) term of the product rule is missing (only Φ(x) is returned)": normal_cdf(x),
+            "the Φ(x) term of the product rule is missing (only x·φ(x) is returned)": x
+            * np.exp(-0.5 * x * x)
+            / np.sqrt(2.0 * np.pi),
+            "the density φ(x) lacks its normaliser 1/√(2π): Φ(x) + x·e^(−x²/2)": normal_cdf(x)
+            + x * np.exp(-0.5 * x * x),
             "the derivative of the tanh approximation of GELU is used, not of the exact x·Φ(x)": tanh_approximate_gelu_grad(
                 x
             ),
@@ -861,6 +973,51 @@ def known_mistakes(function: str, x: np.ndarray, params: dict[str, Any], ref: An
     }
     found = mistakes.get(function, dict)()
     return found if isinstance(found, tuple) else (found,)
+
+
+def known_values(function: str, x: np.ndarray, params: dict[str, Any], ref: Any) -> dict[str, Any]:
+    """Values a result of ``function`` (a function of activations.py) at x must not simply be:
+    for a derivative, the forward's value (returned in place of the derivative); for a forward,
+    its input x. ref: as for ``known_mistakes``."""
+    activation = activation_of(function)
+    if function == activation.grad:
+        forward = getattr(ref, activation.name)
+        return {f"the forward {activation.name}(x), not its derivative": lambda: forward(x, **params)}
+    return {"the input x unchanged": x}
+
+
+def assert_activation_result(
+    got: Any, expected: Any, function: str, x: np.ndarray, params: dict[str, Any], ref: Any, **options: Any
+) -> None:
+    """Compare what ``function(x, **params)`` returned with ``expected`` (a pair for prelu_grad),
+    diagnosing with ``known_mistakes``, ``known_values`` (ref: as there) and, for ∂f/∂x, the
+    branches on either side of the activation's kinks. Options go to ``assert_array``."""
+    activation = activation_of(function)
+    mistakes = known_mistakes(function, x, params, ref)
+    if function == "prelu_grad":
+        for name, got_part, expected_part, candidates in zip(
+            ("dfdx", "dfdalpha"), parts(got, ("dfdx", "dfdalpha"), function), expected, mistakes
+        ):
+            assert_array(
+                got_part,
+                expected_part,
+                what=f"{name} returned by prelu_grad",
+                candidates=candidates,
+                argument=x,
+                kinks=activation.kinks(params),
+                **options,
+            )
+    else:
+        assert_array(
+            got,
+            expected,
+            what=f"{function}(x)",
+            candidates=mistakes[0],
+            known=known_values(function, x, params, ref),
+            argument=x,
+            kinks=activation.kinks(params),
+            **options,
+        )
 
 
 def wrong_branch_at_kink(wrong: np.ndarray, variable: str = "x", kink: float = 0.0) -> dict[str, np.ndarray]:
@@ -935,6 +1092,19 @@ def bce_mistakes(scores: np.ndarray, y: np.ndarray) -> dict[str, float]:
 
 MISSING_ONE_HOT = "the 1 of the true class is not subtracted (dscores = softmax(scores) / N)"
 """The likely cause of dscores of a softmax cross-entropy that equal the probabilities over N."""
+
+
+SOFTMAX_OVER_BATCH = "the softmax is normalised over the batch (axis 0) instead of over the classes (axis 1)"
+
+
+def softmax_over_batch(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """The ``(loss, dscores)`` of a softmax cross-entropy whose softmax runs down the columns
+    (axis 0) of scores (N, C): what ``SOFTMAX_OVER_BATCH`` describes."""
+    n = len(y)
+    log_probs = scores - np.logaddexp.reduce(scores, axis=0, keepdims=True)
+    dscores = np.exp(log_probs)
+    dscores[np.arange(n), y] -= 1.0
+    return float(-np.mean(log_probs[np.arange(n), y])), dscores / n
 
 
 def softmax_inputs(rng: np.random.Generator, n: int = 5, classes: int = 3) -> dict[str, np.ndarray]:

@@ -7,7 +7,7 @@ wrong value raises ``CheckFailure`` with a message for the student.
 - ``compare``: type, shape, dtype, finiteness and value of arrays, scalars, tuples and dicts;
 - ``purity``: arguments left unchanged, results repeatable (bitwise);
 - ``gradients``: central-difference gradient checks, full or along random directions;
-- ``diagnosis``: plain-words likely causes of a wrong result;
+- ``diagnosis``: likely causes of a wrong result, as data (``Diagnosis``) and in plain words;
 - ``sampling``: seeded inputs that expose mistakes (away from kinks, distinct sizes, repeated ids).
 """
 
@@ -19,7 +19,7 @@ from autograder.suite.checks.compare import (
     assert_scalar,
     assert_structure,
 )
-from autograder.suite.checks.diagnosis import diagnose, shape_hint
+from autograder.suite.checks.diagnosis import Diagnosis, Tolerance, diagnose, shape_hint
 from autograder.suite.checks.gradients import (
     GradientProbe,
     check_gradient,
@@ -29,6 +29,7 @@ from autograder.suite.checks.gradients import (
 from autograder.suite.checks.purity import Difference, assert_same_bits, assert_unchanged, first_difference
 
 __all__ = [
+    "Diagnosis",
     "Difference",
     "GradientProbe",
     "assert_array",
@@ -45,4 +46,5 @@ __all__ = [
     "numerical_vjp",
     "sampling",
     "shape_hint",
+    "Tolerance",
 ]

@@ -15,12 +15,12 @@ ValueError, which are reported as grader errors.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from typing import Any
 
 import numpy as np
 
-from autograder.suite.checks.diagnosis import diagnose, shape_hint
+from autograder.suite.checks.diagnosis import Diagnosis, Tolerance, Value, diagnose, shape_hint
 from autograder.suite.checks.messages import (
     at_index,
     count_items,
@@ -31,7 +31,7 @@ from autograder.suite.checks.messages import (
     format_pair,
     likely_cause,
 )
-from autograder.suite.errors import CheckFailure
+from autograder.suite.errors import WRONG_VALUES, CheckFailure
 
 # Results must agree with the exact value to a relative error of about 1e-7, or to an absolute
 # error of about 1e-12 where the value is tiny: far above the ~1e-15 that differently ordered
@@ -39,6 +39,7 @@ from autograder.suite.errors import CheckFailure
 DEFAULT_RTOL = 1e-7
 DEFAULT_ATOL = 1e-12
 
+EXACT = Tolerance(rtol=0.0, atol=0.0)  # integer results agree only when equal
 FLOAT_TYPES = (float, np.float64)  # exact types accepted as a float64 scalar
 NOT_FINITE_ADVICE = "look for an overflow in exp, a division by zero or the log of 0."
 
@@ -59,47 +60,75 @@ def assert_array(
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
     show_inputs: dict[str, Any] | None = None,
-    candidates: dict[str, Any] | None = None,
+    candidates: Mapping[str, Value] | Callable[[], Mapping[str, Value]] | None = None,
+    known: Mapping[str, Value] | None = None,
     batch_size: int | None = None,
+    argument: Any = None,
+    kinks: Sequence[float] = (),
 ) -> None:
     """Assert that ``got`` has the type, shape and dtype of ``expected`` (a finite float ndarray)
     and agrees with it elementwise: ``|got - expected| <= atol + rtol * |expected|``.
 
-    show_inputs: name -> value printed with the failure (public tests only). candidates and
-    batch_size: passed to ``diagnose`` to explain a wrong shape or wrong values.
+    show_inputs: name -> value printed with the failure (public tests only). candidates, known,
+    batch_size, argument and kinks: passed to ``diagnose`` (only when the check fails) to explain
+    a wrong shape or wrong values.
     """
     _require_expected_array(expected, np.inexact)
-    shape_cause = None
-    if isinstance(got, np.ndarray) and got.shape != expected.shape:
-        shape_cause = diagnose(got, expected, candidates=candidates, batch_size=batch_size)
+
+    def cause() -> Diagnosis | None:
+        return diagnose(
+            got,
+            expected,
+            tolerance=Tolerance(rtol, atol),
+            candidates=candidates,
+            known=known,
+            batch_size=batch_size,
+            argument=argument,
+            kinks=kinks,
+        )
+
+    shape_cause = cause() if isinstance(got, np.ndarray) and got.shape != expected.shape else None
     _check_form(got, what, expected.shape, expected.dtype, shape_cause)
     error = np.abs(got - expected)
     allowed = atol + rtol * np.abs(expected)
     wrong = np.flatnonzero(~(error <= allowed))
     if wrong.size:
         position = np.unravel_index(wrong[0], expected.shape)
-        cause = diagnose(got, expected, candidates=candidates, batch_size=batch_size)
+        diagnosis = cause()
         expected_text, got_text = format_pair(expected[position], got[position])
         raise CheckFailure(
             f"{what} is wrong{at_index(position)}: expected {expected_text}, got {got_text} "
             f"({format_errors(got[position], expected[position], allowed[position])}); "
             f"{wrong.size} of {expected.size} entries are wrong."
-            f"{likely_cause(cause)}{format_inputs(show_inputs)}"
+            f"{likely_cause(diagnosis)}{format_inputs(show_inputs)}",
+            kind=WRONG_VALUES,
+            diagnosis=diagnosis,
         )
 
 
-def assert_int_array(got: Any, expected: np.ndarray, *, what: str, show_inputs: dict[str, Any] | None = None) -> None:
+def assert_int_array(
+    got: Any,
+    expected: np.ndarray,
+    *,
+    what: str,
+    show_inputs: dict[str, Any] | None = None,
+    candidates: Mapping[str, Value] | Callable[[], Mapping[str, Value]] | None = None,
+) -> None:
     """Assert that ``got`` is an ndarray of signed integers (e.g. int64) with the shape of
-    ``expected`` (a signed integer ndarray, e.g. labels or a permutation) and equal to it."""
+    ``expected`` (a signed integer ndarray, e.g. labels or a permutation) and equal to it.
+    candidates: as for ``assert_array``, compared exactly."""
     _require_expected_array(expected, np.signedinteger)
     _check_form(got, what, expected.shape, np.signedinteger, shape_cause=None)
     wrong = np.flatnonzero(got != expected)
     if wrong.size:
         position = np.unravel_index(wrong[0], expected.shape)
+        diagnosis = diagnose(got, expected, tolerance=EXACT, candidates=candidates, generic=False)
         raise CheckFailure(
             f"{what} is wrong{at_index(position)}: expected {int(expected[position])}, "
             f"got {int(got[position])}; {wrong.size} of {expected.size} entries are wrong."
-            f"{format_inputs(show_inputs)}"
+            f"{likely_cause(diagnosis)}{format_inputs(show_inputs)}",
+            kind=WRONG_VALUES,
+            diagnosis=diagnosis,
         )
 
 
@@ -111,7 +140,7 @@ def assert_scalar(
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
     show_inputs: dict[str, Any] | None = None,
-    candidates: dict[str, Any] | None = None,
+    candidates: Mapping[str, Value] | Callable[[], Mapping[str, Value]] | None = None,
     batch_size: int | None = None,
 ) -> None:
     """Assert that ``got`` is a Python float or a numpy float64 scalar (not an int, not an array,
@@ -121,17 +150,24 @@ def assert_scalar(
     if type(got) not in FLOAT_TYPES:
         raise CheckFailure(
             f"{what} must be a float (a Python float or a numpy float64 scalar); "
-            f"got {describe(got)}.{_scalar_advice(got)}"
+            f"got {describe(got)}.{_scalar_advice(got)}",
+            kind="type",
         )
     if not math.isfinite(got):
-        raise CheckFailure(f"{what} is {format_number(got)}, not a finite number; {NOT_FINITE_ADVICE}")
+        raise CheckFailure(
+            f"{what} is {format_number(got)}, not a finite number; {NOT_FINITE_ADVICE}", kind="not-finite"
+        )
     allowed = atol + rtol * abs(expected)
     if not abs(got - expected) <= allowed:
-        cause = diagnose(got, expected, candidates=candidates, batch_size=batch_size)
+        diagnosis = diagnose(
+            got, expected, tolerance=Tolerance(rtol, atol), candidates=candidates, batch_size=batch_size
+        )
         expected_text, got_text = format_pair(expected, got)
         raise CheckFailure(
             f"{what} is wrong: expected {expected_text}, got {got_text} "
-            f"({format_errors(got, expected, allowed)}).{likely_cause(cause)}{format_inputs(show_inputs)}"
+            f"({format_errors(got, expected, allowed)}).{likely_cause(diagnosis)}{format_inputs(show_inputs)}",
+            kind=WRONG_VALUES,
+            diagnosis=diagnosis,
         )
 
 
@@ -157,19 +193,24 @@ def assert_structure(got: Any, expected: int | Sequence[str] | Set, *, what: str
         raise TypeError(f"expected must be a length, item names or a set of keys, not {expected!r}")
 
 
-def _check_form(got: Any, what: str, shape: tuple[int, ...], dtype: Any, shape_cause: str | None) -> None:
+def _check_form(got: Any, what: str, shape: tuple[int, ...], dtype: Any, shape_cause: Diagnosis | None) -> None:
     if type(got) is not np.ndarray:
         raise CheckFailure(
-            f"{what} must be a numpy array (numpy.ndarray) of shape {shape}; got {describe(got)}.{_array_advice(got)}"
+            f"{what} must be a numpy array (numpy.ndarray) of shape {shape}; got {describe(got)}.{_array_advice(got)}",
+            kind="type",
         )
     if got.shape != shape:
+        diagnosis = shape_cause or shape_hint(got.shape, shape)
         raise CheckFailure(
             f"{what} has shape {got.shape} but must have shape {shape} exactly "
-            f"(shapes are never broadcast).{likely_cause(shape_cause or shape_hint(got.shape, shape))}"
+            f"(shapes are never broadcast).{likely_cause(diagnosis)}",
+            kind="shape",
+            diagnosis=diagnosis,
         )
     if not np.issubdtype(got.dtype, dtype):
         raise CheckFailure(
-            f"{what} has dtype {got.dtype} but must have dtype {_dtype_name(dtype)}{_dtype_advice(got.dtype, dtype)}."
+            f"{what} has dtype {got.dtype} but must have dtype {_dtype_name(dtype)}{_dtype_advice(got.dtype, dtype)}.",
+            kind="dtype",
         )
     if np.issubdtype(got.dtype, np.inexact):
         not_finite = np.flatnonzero(~np.isfinite(got))
@@ -177,7 +218,8 @@ def _check_form(got: Any, what: str, shape: tuple[int, ...], dtype: Any, shape_c
             position = np.unravel_index(not_finite[0], shape)
             raise CheckFailure(
                 f"{what} is not finite{at_index(position)}: it holds {format_number(got[position])} "
-                f"({not_finite.size} of {got.size} entries are not finite); {NOT_FINITE_ADVICE}"
+                f"({not_finite.size} of {got.size} entries are not finite); {NOT_FINITE_ADVICE}",
+                kind="not-finite",
             )
 
 
@@ -191,14 +233,19 @@ def _require_expected_array(expected: Any, kind: Any) -> None:
 def _check_length(got: Any, length: int, names: str, what: str) -> None:
     if not isinstance(got, tuple) or len(got) != length:
         raise CheckFailure(
-            f"{what} must be a tuple {names}of {count_items(length, 'item')}; got {describe(got)}.{_return_advice(got)}"
+            f"{what} must be a tuple {names}of {count_items(length, 'item')}; "
+            f"got {describe(got)}.{_return_advice(got)}",
+            kind="structure",
         )
 
 
 def _check_keys(got: Any, keys: Set, what: str) -> None:
     wanted = ", ".join(sorted(repr(key) for key in keys))
     if not isinstance(got, dict):
-        raise CheckFailure(f"{what} must be a dict with the keys {wanted}; got {describe(got)}.{_return_advice(got)}")
+        raise CheckFailure(
+            f"{what} must be a dict with the keys {wanted}; got {describe(got)}.{_return_advice(got)}",
+            kind="structure",
+        )
     missing = sorted(repr(key) for key in keys if key not in got)
     unexpected = sorted(repr(key)[:40] for key in got if key not in keys)
     if missing or unexpected:
@@ -207,7 +254,9 @@ def _check_keys(got: Any, keys: Set, what: str) -> None:
             problems.append(f"it lacks {', '.join(missing)}")
         if unexpected:
             problems.append(f"it has the unexpected {', '.join(unexpected)}")
-        raise CheckFailure(f"{what} must be a dict with exactly the keys {wanted}; {' and '.join(problems)}.")
+        raise CheckFailure(
+            f"{what} must be a dict with exactly the keys {wanted}; {' and '.join(problems)}.", kind="structure"
+        )
 
 
 def _return_advice(got: Any) -> str:

@@ -44,16 +44,16 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from autograder.suite.checks.compare import assert_array_form
-from autograder.suite.checks.diagnosis import diagnose
+from autograder.suite.checks.diagnosis import Diagnosis, Tolerance, Value, diagnose, resolved
 from autograder.suite.checks.messages import at_index, describe, format_errors, format_number, likely_cause
-from autograder.suite.errors import CheckFailure
+from autograder.suite.errors import WRONG_VALUES, CheckFailure
 
 DEFAULT_STEP = 1e-6
 DEFAULT_RTOL = 1e-5
@@ -167,7 +167,8 @@ def check_gradient(
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
     kinks: Sequence[float] = (),
-    candidates: dict[str, Any] | None = None,
+    candidates: Mapping[str, Value] | Callable[[], Mapping[str, Value]] | None = None,
+    known: Mapping[str, Value] | None = None,
     batch_size: int | None = None,
     f_many: Callable[[list[dict[str, Any]]], list[Any]] | None = None,
 ) -> GradientProbe:
@@ -179,8 +180,11 @@ def check_gradient(
     ``"dW returned by affine_backward"``. Every entry is checked when the input has at most
     ``full_threshold`` entries; otherwise ``directions`` random unit directions and ``samples``
     sampled entries. Tolerances: see the module docstring. kinks and f_many: as for ``numerical_vjp``.
-    candidates (explanation -> wrong gradient shaped like the input) and batch_size feed the
-    "Likely cause" of a failure, as does the gradient for an upstream of ones.
+    candidates (explanation -> wrong gradient shaped like the input, or a function computing it),
+    known (description -> a value shaped like the input that the gradient must not simply be) and
+    batch_size feed the "Likely cause" of a failure, as do the gradient for an upstream of ones
+    and, when every entry is checked, the kinks (a gradient wrong on one side of a kink only).
+    All of it is computed only when the check fails.
     """
     shape = np.shape(_wrt_value(inputs, wrt))
     assert_array_form(analytic, what=what, shape=shape)
@@ -201,8 +205,10 @@ def check_gradient(
     allowed = atol + rtol * np.abs(probe.numerical) + probe.rounding_floor
     wrong = np.flatnonzero(~(np.abs(predicted - probe.numerical) <= allowed))
     if wrong.size:
-        cause = _explain(probe, analytic, f, f_many, inputs, upstream, h, candidates, batch_size)
-        raise CheckFailure(_disagreement(probe, predicted, allowed, wrong, what) + likely_cause(cause))
+        clues = _Clues(f, f_many, inputs, upstream, h, kinks, candidates, known, batch_size)
+        diagnosis = _explain(probe, analytic, clues, Tolerance(rtol, atol + float(np.max(probe.rounding_floor))))
+        message = _disagreement(probe, predicted, allowed, wrong, what) + likely_cause(diagnosis)
+        raise CheckFailure(message, kind=WRONG_VALUES, diagnosis=diagnosis)
     return probe
 
 
@@ -260,14 +266,16 @@ class _Objective:
         if not _is_float64_value(output, self.upstream.shape):
             raise CheckFailure(
                 f"The function whose gradient is checked returned {describe(output)} when {self.wrt} "
-                f"was perturbed, where a float64 value of shape {self.upstream.shape} was expected."
+                f"was perturbed, where a float64 value of shape {self.upstream.shape} was expected.",
+                kind="type",
             )
         terms = self.upstream * output
         value = float(np.sum(terms))
         if not math.isfinite(value):
             raise CheckFailure(
                 f"The function whose gradient is checked returned a non-finite value when {self.wrt} "
-                "was perturbed slightly, so its gradient cannot be checked there."
+                "was perturbed slightly, so its gradient cannot be checked there.",
+                kind="not-finite",
             )
         return value, float(np.sum(np.abs(terms)))
 
@@ -379,33 +387,58 @@ def _disagreement(
     )
 
 
-def _explain(
-    probe: GradientProbe,
-    analytic: np.ndarray,
-    f: Callable[..., Any],
-    f_many: Callable[[list[dict[str, Any]]], list[Any]] | None,
-    inputs: dict[str, Any],
-    upstream: Any,
-    h: float,
-    candidates: dict[str, Any] | None,
-    batch_size: int | None,
-) -> str | None:
+@dataclass(frozen=True)
+class _Clues:
+    """What a failed ``check_gradient`` was given, for its diagnosis."""
+
+    f: Callable[..., Any]
+    f_many: Callable[[list[dict[str, Any]]], list[Any]] | None
+    inputs: dict[str, Any]
+    upstream: Any
+    h: float
+    kinks: Sequence[float]
+    candidates: Mapping[str, Value] | Callable[[], Mapping[str, Value]] | None
+    known: Mapping[str, Value] | None
+    batch_size: int | None
+
+
+def _explain(probe: GradientProbe, analytic: np.ndarray, clues: _Clues, tolerance: Tolerance) -> Diagnosis | None:
     """The likely cause of a failed check, from the probe's values (the whole gradient when every
-    entry was probed), the caller's candidates and the gradient for an upstream of ones."""
-    predicted = {
-        explanation: probe.project(_candidate(wrong, probe.shape)) for explanation, wrong in (candidates or {}).items()
-    }
-    ones = np.ones_like(np.asarray(upstream, dtype=np.float64))
-    if not np.array_equal(ones, upstream):
-        without_upstream = numerical_vjp(
-            f, inputs, ones, probe.wrt, h=h, entries=probe.entries, directions=probe.directions, f_many=f_many
-        )
-        predicted[IGNORES_UPSTREAM] = without_upstream.numerical
-    got, expected = probe.project(analytic), probe.numerical
-    if probe.is_full:
-        got, expected = got.reshape(probe.shape), expected.reshape(probe.shape)
-        predicted = {explanation: wrong.reshape(probe.shape) for explanation, wrong in predicted.items()}
-    return diagnose(got, expected, candidates=predicted, batch_size=batch_size)
+    entry was probed), the caller's candidates and known values and the gradient for an upstream
+    of ones; every candidate is computed only if it is reached."""
+    shape = probe.shape if probe.is_full else (len(probe.numerical),)
+
+    def probed(value: Value) -> Callable[[], np.ndarray]:
+        return lambda: probe.project(_candidate(resolved(value), probe.shape)).reshape(shape)
+
+    def candidates() -> dict[str, Callable[[], np.ndarray]]:
+        predicted = {explanation: probed(wrong) for explanation, wrong in (resolved(clues.candidates) or {}).items()}
+        ones = np.ones_like(np.asarray(clues.upstream, dtype=np.float64))
+        if not np.array_equal(ones, clues.upstream):
+            predicted[IGNORES_UPSTREAM] = lambda: numerical_vjp(
+                clues.f,
+                clues.inputs,
+                ones,
+                probe.wrt,
+                h=clues.h,
+                entries=probe.entries,
+                directions=probe.directions,
+                f_many=clues.f_many,
+            ).numerical.reshape(shape)
+        return predicted
+
+    return diagnose(
+        probe.project(analytic).reshape(shape),
+        probe.numerical.reshape(shape),
+        tolerance=tolerance,
+        candidates=candidates,
+        known={name: probed(value) for name, value in (clues.known or {}).items()},
+        batch_size=clues.batch_size,
+        argument=np.asarray(clues.inputs[probe.wrt], dtype=np.float64) if probe.is_full else None,
+        kinks=clues.kinks,
+        checked="entries" if probe.is_full else "probed values",
+        positional=probe.is_full,
+    )
 
 
 def _candidate(values: Any, shape: tuple[int, ...]) -> np.ndarray:

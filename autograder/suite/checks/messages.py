@@ -104,6 +104,7 @@ def format_errors(got: float, expected: float, allowed: float) -> str:
     return ", ".join(parts)
 
 
-def likely_cause(explanation: str | None) -> str:
-    """`` Likely cause: ...`` appended to a message, or nothing."""
-    return f" {LIKELY_CAUSE} {explanation}." if explanation else ""
+def likely_cause(diagnosis: Any) -> str:
+    """`` Likely cause: ...`` appended to a message for a ``checks.diagnosis.Diagnosis``, or nothing
+    for None."""
+    return f" {LIKELY_CAUSE} {diagnosis.text}." if diagnosis is not None else ""

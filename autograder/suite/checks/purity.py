@@ -68,7 +68,8 @@ def assert_unchanged(before: Any, after: Any, *, function: str, name: str, repla
             f"{function} assigned into its argument {name}: {name}{assigned} holds another object after the "
             f"call ({name}{difference.path} was {difference.first}, is now {difference.second}). Functions must "
             "not change their arguments, not even by assigning into a dict or list they were given: build a "
-            "new one (e.g. a dict comprehension) and return it."
+            "new one (e.g. a dict comprehension) and return it.",
+            kind="modified",
         )
     change = f"({name}{difference.path} was {difference.first}, is now {difference.second})"
     if round_off_only(before, after):
@@ -76,11 +77,13 @@ def assert_unchanged(before: Any, after: Any, *, function: str, name: str, repla
             f"{function} did not give its argument {name} back bitwise {change}: its values changed only in "
             "their last digits, as a value changed and then changed back by arithmetic (x[i] += h, then "
             "x[i] -= h) is not restored exactly, because of round-off. Save the original value and assign "
-            "it back instead."
+            "it back instead.",
+            kind="modified",
         )
     raise CheckFailure(
         f"{function} modified its argument {name} in place {change}. Functions must not change their "
-        "arguments: work on new arrays (e.g. x.copy()) instead of assigning into the inputs."
+        "arguments: work on new arrays (e.g. x.copy()) instead of assigning into the inputs.",
+        kind="modified",
     )
 
 
@@ -116,7 +119,8 @@ def assert_same_bits(first: Any, second: Any, *, function: str, name: str = "res
             f"{function} is not repeatable: called twice with the same arguments, it gave "
             f"{name}{difference.path} = {difference.first} the first time and {difference.second} "
             "the second time. Look for state kept between calls (globals, default arguments, "
-            "an unseeded random generator) or an argument modified in place."
+            "an unseeded random generator) or an argument modified in place.",
+            kind="not-repeatable",
         )
 
 

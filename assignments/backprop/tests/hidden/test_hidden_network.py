@@ -8,6 +8,8 @@ import pytest
 from suite_support import (
     EXTREME_POINTS,
     MISSING_ONE_HOT,
+    REPEATED_IDS_IGNORED,
+    SOFTMAX_OVER_BATCH,
     Again,
     Cases,
     assert_no_warnings,
@@ -25,6 +27,7 @@ from suite_support import (
     pure_and_repeatable,
     repeated_ids_ignored,
     softmax_inputs,
+    softmax_over_batch,
     window_problem,
 )
 
@@ -64,7 +67,13 @@ def test_softmax_cross_entropy_loss_value(student, reference, rng):
     inputs = softmax_inputs(rng)
     expected, _ = reference.network.softmax_cross_entropy_loss(*inputs.values())
     loss = loss_value(student.network.softmax_cross_entropy_loss)(*inputs.values())
-    assert_scalar(loss, expected, what="the loss returned by softmax_cross_entropy_loss", batch_size=len(inputs["y"]))
+    assert_scalar(
+        loss,
+        expected,
+        what="the loss returned by softmax_cross_entropy_loss",
+        batch_size=len(inputs["y"]),
+        candidates={SOFTMAX_OVER_BATCH: lambda: softmax_over_batch(*inputs.values())[0]},
+    )
 
 
 @pytest.mark.parametrize(
@@ -109,7 +118,7 @@ def loss_gradient_mistakes(function, exact, scores, y):
         return {}
     n, classes = scores.shape
     probabilities = exact(scores, y)[1] + np.eye(classes)[y] / n
-    return {MISSING_ONE_HOT: probabilities}
+    return {MISSING_ONE_HOT: probabilities, SOFTMAX_OVER_BATCH: lambda: softmax_over_batch(scores, y)[1]}
 
 
 def extreme_inputs(function, rng):
@@ -151,6 +160,73 @@ def window_loss_mistakes(ref, problem):
             problem.params, reversed_windows, problem.labels
         )[0]
     }
+
+
+REVERSED_CONCATENATION = "the word vectors are concatenated in reverse window order"
+SKIPPED_DERIVATIVE = "the activation's derivative is left out of the backward pass (dz = dh instead of dh·f'(z))"
+
+
+def window_gradient_mistakes(ref, problem, activation="tanh"):
+    """Known wrong gradients of the window classifier, by parameter name (each computed only when
+    a check needs it), from the reference's pieces: the gradients of the reversed concatenation,
+    du from the pre-activation z, the activation's derivative left out, and repeated word ids
+    counted once (``repeated_ids_ignored``)."""
+    params, windows, labels = problem.params, problem.windows, problem.labels
+    forward, derivative = ref.activations.ACTIVATIONS[activation]
+
+    def pieces():
+        x = params["E"][windows].reshape(len(windows), -1)
+        z = x @ params["W"].T + params["b"]
+        _, dscores = ref.network.sigmoid_bce_loss(forward(z) @ params["u"], labels)
+        return x, z, dscores, np.outer(dscores, params["u"])
+
+    def reversed_gradient(name):
+        return lambda: ref.network.window_classifier_loss(params, windows[:, ::-1], labels, activation)[1][name]
+
+    def without_derivative(name):
+        def gradient():
+            x, _, _, dh = pieces()
+            dE = np.zeros_like(params["E"])
+            np.add.at(dE, windows, (dh @ params["W"]).reshape(windows.shape + params["E"].shape[1:]))
+            return {"E": dE, "W": dh.T @ x, "b": dh.sum(axis=0)}[name]
+
+        return gradient
+
+    def du_from_z():
+        _, z, dscores, _ = pieces()
+        return z.T @ dscores
+
+    mistakes = {name: {REVERSED_CONCATENATION: reversed_gradient(name)} for name in params}
+    for name in ("E", "W", "b"):
+        mistakes[name][SKIPPED_DERIVATIVE] = without_derivative(name)
+    mistakes["u"]["du is computed from the pre-activation z instead of h = f(z): du = zᵀ·dscores"] = du_from_z
+    mistakes["E"][REPEATED_IDS_IGNORED] = lambda: repeated_ids_ignored(ref.network.window_classifier_loss, problem)[
+        "E"
+    ][REPEATED_IDS_IGNORED]
+    return mistakes
+
+
+def mlp_gradient_mistakes(ref, problem, activation):
+    """Known wrong gradients of an MLP, by parameter name (computed only when a check needs them):
+    the activation's derivative left out of the backward pass."""
+
+    def without_derivative():
+        forward = ref.activations.ACTIVATIONS[activation][0]
+        layers = len(problem.params) // 2
+        hidden = [problem.X]
+        for layer in range(1, layers):
+            hidden.append(forward(hidden[-1] @ problem.params[f"W{layer}"].T + problem.params[f"b{layer}"]))
+        scores = hidden[-1] @ problem.params[f"W{layers}"].T + problem.params[f"b{layers}"]
+        upstream = ref.network.softmax_cross_entropy_loss(scores, problem.y)[1]
+        grads = {}
+        for layer in range(layers, 0, -1):
+            grads[f"W{layer}"], grads[f"b{layer}"] = upstream.T @ hidden[layer - 1], upstream.sum(axis=0)
+            upstream = upstream @ problem.params[f"W{layer}"]
+        return grads
+
+    if len(problem.params) == 2:
+        return {}
+    return {name: {SKIPPED_DERIVATIVE: lambda name=name: without_derivative()[name]} for name in problem.params}
 
 
 @pytest.mark.points(1.0)
@@ -215,7 +291,7 @@ def check_exact_network_gradients(
 def test_window_classifier_gradients(student, reference, rng, credit, names):
     problem = window_problem(rng)
     exact = reference.network.window_classifier_loss
-    candidates = repeated_ids_ignored(exact, problem)
+    candidates = window_gradient_mistakes(reference, problem)
     cases = Cases(credit, len(names))
     check_exact_network_gradients(
         cases,
@@ -253,6 +329,7 @@ def test_window_classifier_with_sigmoid(student, reference, rng, credit):
         problem.params,
         data[1:],
         problem.params,
+        candidates=window_gradient_mistakes(reference, problem, "sigmoid"),
         activation="sigmoid",
     )
     cases.finish()
@@ -338,6 +415,7 @@ def test_mlp_gradients(student, reference, rng, credit):
             (problem.X, problem.y),
             problem.params,
             label=f"{label}: ",
+            candidates=mlp_gradient_mistakes(reference, problem, "relu"),
         )
     cases.finish()
 
@@ -365,6 +443,7 @@ def test_mlp_with_tanh(student, reference, rng, credit):
         problem.params,
         data[1:],
         problem.params,
+        candidates=mlp_gradient_mistakes(reference, problem, "tanh"),
         activation="tanh",
     )
     cases.finish()
@@ -400,9 +479,18 @@ def test_collapse_linear_values(student, reference, rng, credit):
         expected = reference.network.collapse_linear(weights, biases)
         got = parts(student.network.collapse_linear(weights, biases), ("W", "b"), "collapse_linear")
         layers = f"{depth} layer" + ("s" if depth > 1 else "")
+        first_bias_only = biases[0]
+        for weight in weights[1:]:
+            first_bias_only = weight @ first_bias_only
+        mistakes = {"W": {}, "b": {"the biases of the later layers are missing: b = W_L⋯W_2·b_1": first_bias_only}}
         for name, got_part, expected_part in zip("Wb", got, expected):
             with cases.case(f"{layers}: {name}"):
-                assert_array(got_part, expected_part, what=f"{name} returned by collapse_linear ({layers})")
+                assert_array(
+                    got_part,
+                    expected_part,
+                    what=f"{name} returned by collapse_linear ({layers})",
+                    candidates=mistakes[name],
+                )
     cases.finish()
 
 

@@ -13,6 +13,7 @@ from suite_support import (
     lead,
     name_of,
     parts,
+    permutation_mistakes,
     pure_and_repeatable,
 )
 
@@ -41,6 +42,8 @@ def test_sgd_step_values(student, reference, rng, credit):
         mistakes = {
             "the step goes up the gradient (θ + lr·∇θ): gradient ascent": params[name] + lr * grads[name],
             "the step is lr²·∇θ instead of lr·∇θ": params[name] - lr**2 * grads[name],
+            "the learning rate is not applied: θ − ∇θ instead of θ − lr·∇θ": params[name] - grads[name],
+            "the gradient is returned instead of the new parameters": grads[name],
         }
         with cases.case(name):
             assert_array(got[name], expected[name], what=f"the new {name} returned by sgd_step", candidates=mistakes)
@@ -70,7 +73,9 @@ def test_minibatch_indices_values(student, reference, rng, credit):
         expected = reference.optim.minibatch_indices(n, batch_size, seed)
         got = student.optim.minibatch_indices(n, batch_size, seed)
         with cases.case(f"n = {n}, batch_size = {batch_size}"):
-            assert_batches(got, expected, f"minibatch_indices({n}, {batch_size}, {seed})")
+            assert_batches(
+                got, expected, f"minibatch_indices({n}, {batch_size}, {seed})", orders=permutation_mistakes(n, seed)
+            )
     cases.finish()
 
 
@@ -127,6 +132,27 @@ def window_run(provided, rng):
     }
 
 
+STEPS_FROM_INITIAL = (
+    "every step starts from the initial parameters instead of the current ones (sgd_step(params, …) "
+    "where the updated parameters belong): only the last step survives"
+)
+
+
+def steps_from_initial(reference, loss, run):
+    """The ``(params, history)`` a training run ``run`` gives when every step updates the initial
+    parameters, with the reference's minibatch_indices and sgd_step and the loss ``loss``."""
+    initial = current = run["params"]
+    history = []
+    for epoch in range(run["epochs"]):
+        losses = []
+        for idx in reference.optim.minibatch_indices(len(run["X"]), run["batch_size"], run["seed"] + epoch):
+            value, grads = loss(current, run["X"][idx], run["y"][idx])
+            losses.append(float(value))
+            current = reference.optim.sgd_step(initial, grads, run["lr"])
+        history.append(float(np.mean(losses)))
+    return current, history
+
+
 def history_mistakes(reference, loss, run, expected):
     """Known wrong histories of a training run whose right history is ``expected``, from the
     reference train with the same loss."""
@@ -137,6 +163,7 @@ def history_mistakes(reference, loss, run, expected):
         same_seed += history
     batches = -(-len(run["X"]) // run["batch_size"])
     return {
+        STEPS_FROM_INITIAL: lambda: np.array(steps_from_initial(reference, loss, run)[1]),
         "the history holds the sum of each epoch's batch losses instead of their mean": np.array(expected) * batches,
         "epoch k shuffles with seed + k + 1 instead of seed + k (epochs counted from 1)": np.array(
             train(loss, **dict(run, seed=run["seed"] + 1))[1]
@@ -160,12 +187,20 @@ def compare_training(credit, student, reference, losses, run):
             np.array(expected_history),
             rtol=TRAINING_RTOL,
             what="the history returned by train",
-            candidates=history_mistakes(reference, local_loss, run, expected_history),
+            candidates=lambda: history_mistakes(reference, local_loss, run, expected_history),
         )
     with cases.case("trained parameters"):
         assert_structure(got_params, expected_params.keys(), what="the parameters returned by train")
         for name, value in expected_params.items():
-            assert_array(got_params[name], value, rtol=TRAINING_RTOL, what=f"the trained {name} returned by train")
+            assert_array(
+                got_params[name],
+                value,
+                rtol=TRAINING_RTOL,
+                what=f"the trained {name} returned by train",
+                candidates=lambda name=name: {
+                    STEPS_FROM_INITIAL: steps_from_initial(reference, local_loss, run)[0][name]
+                },
+            )
     with blame_train_helpers(student, run):
         cases.finish()
 

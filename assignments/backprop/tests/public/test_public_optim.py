@@ -11,6 +11,8 @@ from suite_support import (
     blame_train_helpers,
     call_unchanged,
     parts,
+    permutation_mistakes,
+    repeated_indices,
 )
 
 from autograder.suite.checks import assert_array, assert_int_array, assert_structure, sampling
@@ -53,7 +55,7 @@ def test_minibatch_indices_cut_the_seeded_permutation(student, rng):
     permutation = np.random.default_rng(seed).permutation(n)
     expected = [permutation[:4], permutation[4:8], permutation[8:]]
     got = student.optim.minibatch_indices(n, batch_size, seed)
-    assert_batches(got, expected, f"minibatch_indices({n}, {batch_size}, {seed})")
+    assert_batches(got, expected, f"minibatch_indices({n}, {batch_size}, {seed})", orders=permutation_mistakes(n, seed))
 
 
 @pytest.mark.points(0.5)
@@ -69,8 +71,12 @@ def test_minibatch_indices_sizes(student, rng, credit):
         with cases.case(f"n = {n}, batch_size = {batch_size}"):
             if batch_sizes(got, what) != sizes:
                 raise CheckFailure(f"{what} must return batches of sizes {sizes}; got sizes {batch_sizes(got, what)}.")
+            indices = np.sort(np.concatenate(got))
             assert_int_array(
-                np.sort(np.concatenate(got)), np.arange(n), what=f"the sorted indices of all batches of {what}"
+                indices,
+                np.arange(n),
+                what=f"the sorted indices of all batches of {what}",
+                candidates=lambda: repeated_indices(indices, n),
             )
     cases.finish()
 
