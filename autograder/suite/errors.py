@@ -41,7 +41,8 @@ WRONG_VALUES = "values"
 class Finding:
     """What one failed check found: ``kind`` (``"values"``, ``"type"``, ``"shape"``, ``"dtype"``,
     ``"not-finite"``, ``"structure"``, ``"modified"`` (an argument changed), ``"not-repeatable"``,
-    or ``"check"`` for any other property) and, when a known mistake explains it, its
+    ``"aliased"`` (a result shares memory with an argument), ``"warning"`` (the call warned), or
+    ``"check"`` for any other property) and, when a known mistake explains it, its
     ``diagnosis`` (a ``checks.diagnosis.Diagnosis``)."""
 
     kind: str

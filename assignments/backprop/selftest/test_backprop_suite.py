@@ -217,8 +217,30 @@ BUGS = {
             "Likely cause: your sgd_step, which train relies on, is wrong when called alone: sgd_step modified",
         ),
     ),
+    "activations.naive_formula": (
+        {
+            f"{function}: finite, accurate, no warnings for |x| up to 1e4"
+            for function in ("sigmoid", "sigmoid_grad", "tanh_grad", "swish", "swish_grad")
+        }
+        | {"sigmoid_bce_loss: finite, accurate, no warnings for scores up to 1e4"},
+        ("sigmoid: finite, accurate, no warnings for |x| up to 1e4", "RuntimeWarning: overflow encountered in exp"),
+    ),
+    "network.returns_input_arrays": (
+        {"collapse_linear: arguments unchanged, results repeatable, nothing remembered"},
+        (
+            "collapse_linear: arguments unchanged, results repeatable, nothing remembered",
+            "shares memory with its argument",
+        ),
+    ),
 }
 """Mutant of the bug corpus -> (the tests it must fail, (a test, a text its message must contain))."""
+FINDING_KINDS = {
+    "activations.naive_formula": "warning",
+    "network.returns_input_arrays": "aliased",
+    "layers.relu_modifies_dh": "modified",
+    "activations.boolean_result": "dtype",
+}
+"""Mutant -> the kind of finding (``extra_data.findings``) every test it fails must carry."""
 MUTANTS = {variant.id: variant for variant in variants.discover(BACKPROP.folder / "mutants")}
 
 
@@ -245,3 +267,11 @@ def test_a_bug_loses_exactly_the_tests_of_what_it_breaks(bug_grades, bug):
     lost = failed(outcome)
     assert set(lost) == expected
     assert diagnosis in lost[test]
+
+
+@pytest.mark.parametrize("bug", FINDING_KINDS)
+def test_a_failure_says_of_which_kind_it_is(bug_grades, bug):
+    failures = [test for test in bug_grades[bug].results["tests"] if test["status"] != "passed"]
+    assert failures
+    for test in failures:
+        assert FINDING_KINDS[bug] in [finding["kind"] for finding in test["extra_data"]["findings"]], test["name"]

@@ -186,7 +186,8 @@ def assert_new_arrays(result: Any, function: Any, names: list[str], *, cache: in
         raise CheckFailure(
             f"{name_of(function)} returned an array (result{returned}) that shares memory with its argument "
             f"{where}{inside}: return a new array (e.g. with .copy() or an arithmetic expression), so that "
-            "changing the argument later does not change the result."
+            "changing the argument later does not change the result.",
+            kind="aliased",
         )
 
 
@@ -291,7 +292,8 @@ def assert_no_warnings(result, function: str, inputs: str) -> None:
             f"{function} emitted {len(result.warnings)} warning(s) for {inputs}, the first: "
             f"{result.warnings[0]}. It must give finite, accurate results there without warnings: never "
             "evaluate exp of a large positive number or the log of 0, not even in a branch of np.where that "
-            "is thrown away afterwards (np.where evaluates both branches)."
+            "is thrown away afterwards (np.where evaluates both branches).",
+            kind="warning",
         )
 
 
