@@ -10,7 +10,7 @@ would, the reference and a submission whose tests fail with wrong values, at bot
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/diagnosis_cost.py [--baseline 85904e3] [--runs 9]
+    .venv/bin/python benchmarks/diagnosis_cost.py [--baseline 27e6b32] [--runs 9]
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def grade_seconds(python: Path, tree: Path, submission: Path, results: Path) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--baseline", default="85904e3", help="revision without the diagnoses")
+    parser.add_argument("--baseline", default="27e6b32", help="a revision before the diagnoses")
     parser.add_argument("--runs", type=int, default=9)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
