@@ -19,7 +19,7 @@ from autograder.sandbox.worker_process import SandboxConfig, Worker
 from autograder.suite import assignment as assignments
 from autograder.suite import protocol
 from autograder.suite.errors import SandboxError, StudentError
-from autograder.suite.plugin import RUN_KEY
+from autograder.suite.plugin import RUN_KEY, call_timeout_of
 from autograder.suite.proxy import CallResult, Student
 
 
@@ -59,14 +59,16 @@ class RemoteStudent(Student):
         super().__init__(dict.fromkeys([*modules, *missing]))
         self.worker = worker
         self.missing = dict(missing)
+        self.call_timeout: float | None = None
+        """Seconds each call may take, or None for the assignment's ``call_timeout_seconds``."""
 
     def _call(self, module: str, function: str, args: tuple, kwargs: dict, return_args: bool) -> CallResult:
         self._require_submitted(module)
-        return self.worker.call(module, function, args, kwargs, return_args=return_args)
+        return self.worker.call(module, function, args, kwargs, timeout=self.call_timeout, return_args=return_args)
 
     def _call_many(self, module: str, function: str, calls: list[tuple[tuple, dict]]) -> list[CallResult]:
         self._require_submitted(module)
-        return self.worker.call_many(module, function, calls)
+        return self.worker.call_many(module, function, calls, timeout=self.call_timeout)
 
     def _require_submitted(self, module: str) -> None:
         if module in self.missing:
@@ -124,6 +126,15 @@ class GradingRun:
             pytest.exit(self.setup_problem, returncode=pytest.ExitCode.INTERRUPTED)
         if session.config.getoption("--autograder-check-setup"):
             pytest.exit("the worker started", returncode=pytest.ExitCode.OK)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item):
+        """Calls of the test (its fixtures included) get the time its ``call_timeout`` marker allows."""
+        self.student.call_timeout = call_timeout_of(item)
+        try:
+            yield
+        finally:
+            self.student.call_timeout = None
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A suite file that cannot be collected is a grader problem; the grading process says so."""

@@ -38,6 +38,10 @@ MARKERS = {
     "points(n)": "the test is worth n points",
     "visibility(v)": "Gradescope visibility: visible, hidden, after_due_date or after_published",
     "name(text)": "the test's display name",
+    "call_timeout(seconds)": (
+        "each call of a student function in the test may take up to this many seconds when graded, "
+        "instead of the assignment's call_timeout_seconds (e.g. a test that trains a network)"
+    ),
     "number(text)": "the test's Gradescope number, e.g. '1.2'",
     "partial_credit": "the test may earn part of its points (through the `credit` fixture)",
 }
@@ -74,6 +78,17 @@ def points_of(item: pytest.Item) -> float:
     if not isinstance(points, (int, float)) or points < 0:
         raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.points needs a number >= 0")
     return float(points)
+
+
+def call_timeout_of(item: pytest.Item) -> float | None:
+    """The seconds the test's ``call_timeout`` marker allows each call, or None without one."""
+    marker = item.get_closest_marker("call_timeout")
+    if marker is None:
+        return None
+    seconds = marker.args[0] if marker.args else None
+    if not isinstance(seconds, (int, float)) or not seconds > 0:
+        raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.call_timeout needs a number of seconds > 0")
+    return float(seconds)
 
 
 def visibility_of(item: pytest.Item, hidden_default: str) -> str:
@@ -123,6 +138,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     for item in items:
         points_of(item)  # reject malformed markers early, in both modes
         visibility_of(item, "hidden")
+        call_timeout_of(item)
         if "credit" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("partial_credit"):
             raise pytest.UsageError(f"{item.nodeid} uses the credit fixture without @pytest.mark.partial_credit")
     run = config.stash.get(RUN_KEY, None)

@@ -348,6 +348,47 @@ def test_skipped(student):
     assert "skipped: not on this platform" in output_of(outcome, "test_skipped")
 
 
+def test_a_call_timeout_marker_gives_the_calls_of_its_test_more_time_and_only_them(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURE, project)
+    toml = project / "assignments" / "arith" / "assignment.toml"
+    toml.write_text(toml.read_text().replace("call_timeout_seconds = 5", "call_timeout_seconds = 0.5"))
+    task = assignment.load("arith", project)
+    (task.tests / "hidden" / "test_slow_calls.py").write_text("""
+import pytest
+
+
+@pytest.mark.points(1)
+@pytest.mark.call_timeout(20)
+def test_slow_allowed(student):
+    assert student.arith.add(1, 2) == 3
+
+
+@pytest.mark.points(1)
+def test_slow_default(student):
+    assert student.arith.add(1, 2) == 3
+""")
+    slow = submission(tmp_path, task, arith="def add(a, b):\n    import time\n    time.sleep(1.5)\n    return a + b")
+    outcome = run(task, slow, tmp_path)
+    assert scores(outcome)["test_slow_allowed"] == 1.0
+    assert scores(outcome)["test_slow_default"] == 0.0
+    assert "arith.add did not return within 0.5 s" in output_of(outcome, "test_slow_default")
+
+
+@pytest.mark.parametrize("marker", ["call_timeout", "call_timeout(0)", "call_timeout('long')"])
+def test_a_call_timeout_marker_without_positive_seconds_is_a_grader_problem(tmp_path, marker):
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURE, project)
+    task = assignment.load("arith", project)
+    (task.tests / "hidden" / "test_bad_marker.py").write_text(
+        f"import pytest\n\n\n@pytest.mark.points(1)\n@pytest.mark.{marker}\ndef test_bad(student):\n    pass\n"
+    )
+    outcome = run(task, task.solution, tmp_path)
+    assert any("call_timeout needs a number of seconds > 0" in problem for problem in outcome.problems), (
+        outcome.problems
+    )
+
+
 def test_ended_within_notices_the_end_at_once_and_reports_a_process_still_running(monkeypatch):
     quick = subprocess.Popen([sys.executable, "-c", "pass"])
     assert pipeline.ended_within(quick, 30.0) and quick.wait() == 0
