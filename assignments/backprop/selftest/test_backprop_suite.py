@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from autograder.authoring import variants
-from autograder.grading import pipeline
-from autograder.grading.results_model import TestResult
+from autograder.grading import pipeline, results_model
 from autograder.suite import assignment
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -38,7 +37,7 @@ def grade_all(jobs: list[tuple[Path, Path, int]]) -> list[pipeline.Grade]:
         return list(pool.map(lambda job: grade(*job), jobs))
 
 
-def module_of(test: TestResult) -> str:
+def module_of(test: results_model.TestResult) -> str:
     """The module a test grades, from its file name (``test_hidden_layers.py`` -> ``layers``)."""
     return Path(test.file).stem.split("_", 2)[2]
 
