@@ -14,7 +14,7 @@ from rich.console import Console
 
 from autograder import __version__, console
 from autograder.authoring import verification
-from autograder.grading import pipeline, results, stubs
+from autograder.grading import pipeline, stubs
 from autograder.grading.intake import IntakeError
 from autograder.sandbox import isolation
 from autograder.suite import assignment
@@ -119,7 +119,7 @@ def grade(path: Path, name: str | None, results_path: Path, seed: int | None, re
         from autograder.integrations import otter_format
 
         config = otter_format.autograder_config(chosen)
-        results.write(results_path, otter_format.gradescope_dict(outcome.results, config))
+        otter_format.write_gradescope(results_path, outcome.results, config)
     out = Console()
     for note in outcome.submission.notes:
         out.print(note, style="dim", markup=False, highlight=False)

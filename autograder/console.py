@@ -14,6 +14,7 @@ from autograder.authoring.verification import (
     feedback_shares,
     mutation_score,
 )
+from autograder.grading.results_model import Results
 
 STATUS_STYLE = {"passed": "green", "failed": "red"}
 
@@ -27,26 +28,25 @@ def first_line(output: str) -> str:
     return "passed" if output.startswith("Passed") else ""
 
 
-def results_table(results: dict, title: str) -> Table:
+def results_table(results: Results, title: str) -> Table:
     """One row per test: number, name, points, and the first line of its message."""
     table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column("#", justify="right", style="dim")
     table.add_column("test")
     table.add_column("points", justify="right")
     table.add_column("message", overflow="fold", max_width=70)
-    for test in results["tests"]:
-        style = STATUS_STYLE.get(test["status"], "")
-        points = f"{test['score']:g}/{test['max_score']:g}"
-        message = "" if test["status"] == "passed" else first_line(test["output"])
-        table.add_row(test["number"], test["name"], f"[{style}]{points}[/]", message)
+    for test in results.tests:
+        style = STATUS_STYLE.get(test.status, "")
+        points = f"{test.score:g}/{test.max_score:g}"
+        message = "" if test.passed else first_line(test.output)
+        table.add_row(test.number, test.name, f"[{style}]{points}[/]", message)
     return table
 
 
-def print_results(results: dict, title: str, console: Console | None = None) -> None:
+def print_results(results: Results, title: str, console: Console | None = None) -> None:
     console = console or Console()
     console.print(results_table(results, title))
-    total = sum(t["max_score"] for t in results["tests"])
-    console.print(f"[bold]score {results['score']:g} / {total:g}[/]  ({results['execution_time']:.2f} s)")
+    console.print(f"[bold]score {results.score:g} / {results.max_score:g}[/]  ({results.execution_time:.2f} s)")
 
 
 def verification_table(outcomes, title: str) -> Table:

@@ -25,7 +25,7 @@ def lost_points(chosen: assignment.Assignment, seed: int) -> list[str]:
     """The names of the tests the reference fails with ``seed``, and any grader problem."""
     with tempfile.TemporaryDirectory() as tmp:
         grade = pipeline.grade(chosen, chosen.solution, Path(tmp) / "results.json", seed=seed)
-    return grade.problems + [t["name"] for t in grade.results["tests"] if t["status"] != "passed"]
+    return grade.problems + [t.name for t in grade.results.tests if t.status != "passed"]
 
 
 def main() -> None:

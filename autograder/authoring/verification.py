@@ -13,6 +13,7 @@ from pathlib import Path
 
 from autograder.authoring import variants
 from autograder.grading import pipeline
+from autograder.grading.results_model import TestResult
 from autograder.suite.assignment import Assignment
 from autograder.suite.errors import WRONG_VALUES
 
@@ -45,21 +46,16 @@ class Feedback:
         return f"{self.kind} ({self.detail})" if self.detail else self.kind
 
 
-def feedback_of(tests: list[dict]) -> Feedback | None:
+def feedback_of(tests: tuple[TestResult, ...]) -> Feedback | None:
     """The feedback of the failed tests of one results.json; None when no test failed with a
     finding (nothing failed, or only without a verdict)."""
-    findings = [
-        finding
-        for test in tests
-        if test["status"] != "passed"
-        for finding in test.get("extra_data", {}).get("findings", [])
-    ]
+    findings = [finding for test in tests if not test.passed for finding in test.findings]
     if not findings:
         return None
-    diagnosed = [finding["diagnosis"]["kind"] for finding in findings if "diagnosis" in finding]
+    diagnosed = [finding.diagnosis_kind for finding in findings if finding.diagnosis_kind is not None]
     if diagnosed:
         return Feedback(DIAGNOSED, ", ".join(dict.fromkeys(diagnosed)))
-    explicit = [finding["kind"] for finding in findings if finding["kind"] != WRONG_VALUES]
+    explicit = [finding.kind for finding in findings if finding.kind != WRONG_VALUES]
     if explicit:
         return Feedback(EXPLICIT, ", ".join(dict.fromkeys(explicit)))
     return Feedback(NUMBERS_ONLY)
@@ -133,13 +129,12 @@ def _graded(
     grade = pipeline.grade(
         assignment, folder, tmp / "results.json", seed=seed, stop_at_first_failure=stop_at_first_failure
     )
-    tests = grade.results["tests"]
     return Outcome(
         case=case,
-        score=grade.results["score"],
-        max_score=sum(t["max_score"] for t in tests),
+        score=grade.results.score,
+        max_score=grade.results.max_score,
         problems=tuple(grade.problems),
-        feedback=feedback_of(tests),
+        feedback=feedback_of(grade.results.tests),
     )
 
 

@@ -45,7 +45,7 @@ from pathlib import Path
 
 from autograder import __version__
 from autograder.classroom import gradebook, roster
-from autograder.classroom.gradebook import GRADED, GRADER_ERROR, UNUSABLE, Record
+from autograder.classroom.gradebook import GRADED, GRADER_ERROR, UNUSABLE, GradebookError, Record
 from autograder.grading import intake, pipeline, results
 from autograder.grading.intake import IntakeError, Submission
 from autograder.suite.assignment import Assignment
@@ -146,7 +146,9 @@ class BatchJob:
         previous = gradebook.read_record(self.out, entry.id)
         if previous is None or previous.status != GRADED or previous.fingerprint != expected:
             return None
-        if gradebook.read_results(self.out, entry.id) is None:
+        try:
+            gradebook.read_results(self.out, entry.id)
+        except GradebookError:  # missing or damaged: graded again
             return None
         previous.submitters = list(entry.submitters)
         return previous
@@ -167,20 +169,18 @@ class BatchJob:
         except Exception as err:  # a grader-side failure: say so in a valid results.json, go on
             reason = f"{type(err).__name__}: {err}".splitlines()[0]
             elapsed = time.perf_counter() - started
-            failure = results.grader_failure(reason, execution_time=elapsed, extra={"assignment": self.assignment.name})
-            results.write(results_path, failure)
+            results.grader_failure(reason, execution_time=elapsed, assignment=self.assignment.name).write(results_path)
             return Record(
                 entry.id, GRADER_ERROR, list(entry.submitters), reason=reason, score=0.0, seconds=round(elapsed, 3)
             )
-        tests = outcome.results["tests"]
         return Record(
             entry.id,
             GRADER_ERROR if outcome.problems else GRADED,
             list(entry.submitters),
             reason=outcome.problems[0].splitlines()[0] if outcome.problems else "",
             seed=outcome.seed,
-            score=outcome.results["score"],
-            max_score=sum(t["max_score"] for t in tests) if tests else None,
+            score=outcome.results.score,
+            max_score=outcome.results.max_score if outcome.results.tests else None,
             seconds=round(time.perf_counter() - started, 3),
             fingerprint=fingerprint(self.suite, entry.gradescope_id, outcome.submission),
         )

@@ -62,11 +62,14 @@ import io
 import json
 import shutil
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 from autograder.classroom.roster import Submitter
-from autograder.grading.atomic import write_atomically
+from autograder.grading.atomic import write_atomically, write_json
+from autograder.grading.results_model import Results, ResultsError, TestResult
 
 GRADED, UNUSABLE, GRADER_ERROR = "graded", "unusable", "grader-error"
 STATUSES = (GRADED, UNUSABLE, GRADER_ERROR)
@@ -107,11 +110,6 @@ class Record:
     def from_json(cls, data: dict) -> Record:
         people = [Submitter(**person) for person in data.get("submitters", [])]
         return cls(**{**data, "submitters": people})
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Write ``data`` as strict JSON (no NaN), atomically."""
-    write_atomically(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
 
 
 def submission_folder(out: Path, submission_id: str) -> Path:
@@ -164,9 +162,13 @@ def read_record(out: Path, submission_id: str) -> Record | None:
         return None
 
 
-def read_results(out: Path, submission_id: str) -> dict | None:
-    """The stored ``results.json`` of a submission, or None when there is none (or it is unreadable)."""
-    return read_json(submission_folder(out, submission_id) / RESULTS)
+def read_results(out: Path, submission_id: str) -> Results:
+    """The stored ``results.json`` of a submission; ``GradebookError`` (one line naming the file
+    and, for a file that is not one of ours, the wrong field) when it is missing or unusable."""
+    try:
+        return Results.read(submission_folder(out, submission_id) / RESULTS)
+    except ResultsError as err:
+        raise GradebookError(f"{err}; grade the submission again with autograder batch") from None
 
 
 def read_summary(out: Path) -> dict:
@@ -192,11 +194,6 @@ def prune(out: Path, keep: set[str]) -> None:
             shutil.rmtree(child)
 
 
-def part_of(test: dict) -> str:
-    """The part a test belongs to: its test file."""
-    return test["extra_data"]["file"]
-
-
 def points(value: float | None) -> str:
     """A number of points for the CSV: at most 4 decimals, no trailing zeros; empty for None."""
     return "" if value is None else f"{round(value, 4):.10g}"
@@ -208,31 +205,34 @@ def as_text(value: str) -> str:
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
-def by_part(results: dict, key: str) -> dict[str, float]:
-    """The sum of ``key`` (``score`` or ``max_score``) over the tests of each part, in the order
-    of the suite (public files first)."""
+SCORE, MAX_SCORE = attrgetter("score"), attrgetter("max_score")
+
+
+def by_part(results: Results, points: Callable[[TestResult], float]) -> dict[str, float]:
+    """The sum of ``points`` (``SCORE`` or ``MAX_SCORE``) over the tests of each part (its test
+    file), in the order of the suite (public files first)."""
     totals: dict[str, float] = {}
-    for test in results["tests"]:
-        totals[part_of(test)] = totals.get(part_of(test), 0.0) + test[key]
+    for test in results.tests:
+        totals[test.file] = totals.get(test.file, 0.0) + points(test)
     return totals
 
 
-def part_maxima(all_results: list[dict]) -> dict[str, float]:
+def part_maxima(all_results: list[Results]) -> dict[str, float]:
     """Part -> its points, from the first results that have tests (all share the suite)."""
-    return next((by_part(results, "max_score") for results in all_results if results["tests"]), {})
+    return next((by_part(results, MAX_SCORE) for results in all_results if results.tests), {})
 
 
-def leaderboard_values(results: dict) -> dict[str, float | str]:
+def leaderboard_values(results: Results) -> dict[str, float | str]:
     """Leaderboard entry name -> the submission's value, from its results.json."""
-    return {entry["name"]: entry["value"] for entry in results.get("leaderboard", [])}
+    return {entry.name: entry.value for entry in results.leaderboard}
 
 
-def leaderboard_orders(all_results: list[dict]) -> dict[str, str]:
-    """Every leaderboard entry of the results -> its order (``desc`` unless given), first seen first."""
+def leaderboard_orders(all_results: list[Results]) -> dict[str, str]:
+    """Every leaderboard entry of the results -> its order, first seen first."""
     orders: dict[str, str] = {}
     for results in all_results:
-        for entry in results.get("leaderboard", []):
-            orders.setdefault(entry["name"], entry.get("order", "desc"))
+        for entry in results.leaderboard:
+            orders.setdefault(entry.name, entry.order)
     return orders
 
 
@@ -241,7 +241,7 @@ def similarity_cells(closest: dict | None) -> tuple[str, str]:
     return (f"{closest['similarity']:.4g}", as_text(closest["partner"])) if closest else ("", "")
 
 
-def gradebook_csv(records: list[Record], results_by_id: dict[str, dict], similarity: dict | None = None) -> str:
+def gradebook_csv(records: list[Record], results_by_id: dict[str, Results], similarity: dict | None = None) -> str:
     """The text of ``gradebook.csv`` (see the module doc); ``similarity`` is ``similarity.json``."""
     maxima = part_maxima(list(results_by_id.values()))
     part_columns = [f"{part} ({points(top)} pts)" for part, top in maxima.items()]
@@ -251,7 +251,7 @@ def gradebook_csv(records: list[Record], results_by_id: dict[str, dict], similar
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow([*IDENTITY_COLUMNS, *part_columns, *TRAILING_COLUMNS, *map(as_text, boards), *similarity_columns])
     for record in records:
-        earned = by_part(results_by_id[record.id], "score") if record.id in results_by_id else {}
+        earned = by_part(results_by_id[record.id], SCORE) if record.id in results_by_id else {}
         values = leaderboard_values(results_by_id[record.id]) if record.id in results_by_id else {}
         closest = (similarity or {}).get("closest", {}).get(record.id)
         people = record.submitters
@@ -286,30 +286,30 @@ def spread(values: list[float]) -> dict | None:
     }
 
 
-def per_test_statistics(graded: list[dict]) -> list[dict]:
+def per_test_statistics(graded: list[Results]) -> list[dict]:
     """Per test of the suite: pass rate and mean score over the graded submissions."""
-    runs: dict[str, list[dict]] = {}
+    runs: dict[str, list[TestResult]] = {}
     for results in graded:
-        for test in results["tests"]:
-            runs.setdefault(test["number"], []).append(test)
+        for test in results.tests:
+            runs.setdefault(test.number, []).append(test)
     return [
         {
             "number": number,
-            "name": tests[0]["name"],
-            "part": part_of(tests[0]),
-            "visibility": tests[0]["visibility"],
-            "max_score": tests[0]["max_score"],
+            "name": tests[0].name,
+            "part": tests[0].file,
+            "visibility": tests[0].visibility,
+            "max_score": tests[0].max_score,
             "graded": len(tests),
-            "pass_rate": round(sum(t["status"] == "passed" for t in tests) / len(tests), 4),
-            "mean_score": round(statistics.fmean(t["score"] for t in tests), 4),
+            "pass_rate": round(sum(t.passed for t in tests) / len(tests), 4),
+            "mean_score": round(statistics.fmean(t.score for t in tests), 4),
         }
         for number, tests in runs.items()
     ]
 
 
-def per_part_statistics(maxima: dict[str, float], graded: list[dict]) -> list[dict]:
+def per_part_statistics(maxima: dict[str, float], graded: list[Results]) -> list[dict]:
     """Per part: its points and the mean earned over the graded submissions."""
-    earned = [by_part(results, "score") for results in graded]
+    earned = [by_part(results, SCORE) for results in graded]
 
     def mean(part: str) -> float | None:
         return round(statistics.fmean(e.get(part, 0.0) for e in earned), 4) if earned else None
@@ -317,7 +317,7 @@ def per_part_statistics(maxima: dict[str, float], graded: list[dict]) -> list[di
     return [{"part": part, "max_score": top, "mean": mean(part)} for part, top in maxima.items()]
 
 
-def leaderboard_statistics(graded: list[dict]) -> list[dict]:
+def leaderboard_statistics(graded: list[Results]) -> list[dict]:
     """Per leaderboard entry: its order and the numeric values of the graded submissions, spread."""
     statistics_by_name = []
     for name, order in leaderboard_orders(graded).items():
@@ -354,7 +354,7 @@ def read_similarity(out: Path, ids: set[str]) -> dict | None:
 
 def summary(
     records: list[Record],
-    results_by_id: dict[str, dict],
+    results_by_id: dict[str, Results],
     about: dict,
     skipped: set[str],
     similarity: dict | None = None,
@@ -401,13 +401,7 @@ def write(out: Path, records: list[Record], about: dict, skipped: set[str]) -> d
     are already in ``out``), remove submission folders of earlier runs, return the summary."""
     records = sorted(records, key=lambda r: r.id)
     prune(out, {r.id for r in records})
-    results_by_id = {}
-    for record in records:
-        if record.status != UNUSABLE:
-            found = read_results(out, record.id)
-            if found is None:
-                raise GradebookError(f"{submission_folder(out, record.id) / RESULTS} is missing or unreadable")
-            results_by_id[record.id] = found
+    results_by_id = {record.id: read_results(out, record.id) for record in records if record.status != UNUSABLE}
     similarity = read_similarity(out, {r.id for r in records})
     document = summary(records, results_by_id, about, skipped, similarity)
     write_atomically(out / GRADEBOOK, gradebook_csv(records, results_by_id, similarity))

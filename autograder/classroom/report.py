@@ -33,6 +33,7 @@ from autograder import __version__
 from autograder.classroom import gradebook
 from autograder.classroom.gradebook import GRADED, GRADER_ERROR, UNUSABLE, GradebookError
 from autograder.grading.atomic import write_atomically
+from autograder.grading.results_model import Results, TestResult
 from autograder.suite.checks.diagnosis import Diagnosis
 
 PAGE = "report.html"
@@ -90,31 +91,29 @@ class Mistake:
     the suite; a test is named by its number and name (``numbered_name``)."""
 
 
-def diagnoses_of(test: dict) -> list[Diagnosis]:
+def diagnoses_of(test: TestResult) -> list[Diagnosis]:
     """The diagnoses of one test of a results.json (``extra_data.findings``), in order; findings
     without a diagnosis, or not of the checking library's form, give none."""
-    extra = test.get("extra_data")
-    findings = extra.get("findings", []) if isinstance(extra, dict) else []
     found = []
-    for finding in findings if isinstance(findings, list) else []:
-        if isinstance(finding, dict) and "diagnosis" in finding:
+    for finding in test.findings:
+        if finding.diagnosis is not None:
             try:
-                found.append(Diagnosis.from_data(finding["diagnosis"]))
+                found.append(Diagnosis.from_data(finding.diagnosis))
             except ValueError:
                 continue
     return found
 
 
-def diagnosed_mistakes(results_by_id: dict[str, dict]) -> list[Mistake]:
+def diagnosed_mistakes(results_by_id: dict[str, Results]) -> list[Mistake]:
     """Every mistake diagnosed in the failed tests of ``results_by_id`` (submission id -> its
     results.json), counted once per failed test, most frequent first (ties alphabetically)."""
     per_test: dict[tuple[str, str], Counter[tuple[str, str]]] = defaultdict(Counter)  # (label, kind) -> tests
     submissions: dict[tuple[str, str], set[str]] = defaultdict(set)
     for submission_id, graded in results_by_id.items():
-        for test in graded["tests"]:
-            if test["status"] != "passed":
+        for test in graded.tests:
+            if not test.passed:
                 for mistake in dict.fromkeys((d.label, d.kind) for d in diagnoses_of(test)):
-                    per_test[mistake][test["number"], test["name"]] += 1
+                    per_test[mistake][test.number, test.name] += 1
                     submissions[mistake].add(submission_id)
     mistakes = [
         Mistake(label, kind, sum(tests.values()), len(submissions[label, kind]), _most_frequent_first(tests))
@@ -208,15 +207,10 @@ def _read_summary(out_dir: Path) -> dict:
 def _mistakes_of(summary: dict, out_dir: Path) -> list[Mistake]:
     """The diagnosed mistakes in the results.json of the graded submissions (those of a grader
     error are left out, as they are of the pass rates)."""
-    results_by_id = {}
-    for row in summary["submissions"]:
-        if row["status"] == GRADED:
-            found = gradebook.read_results(out_dir, row["id"])
-            if found is None:
-                path = gradebook.submission_folder(out_dir, row["id"]) / gradebook.RESULTS
-                raise GradebookError(f"{path} is missing or unreadable")
-            results_by_id[row["id"]] = found
-    return diagnosed_mistakes(results_by_id)
+    graded = [row["id"] for row in summary["submissions"] if row["status"] == GRADED]
+    return diagnosed_mistakes(
+        {submission_id: gradebook.read_results(out_dir, submission_id) for submission_id in graded}
+    )
 
 
 def _drawn_charts(summary: dict, mistakes: list[Mistake]) -> dict[str, bytes]:

@@ -3,6 +3,7 @@ sees a half-written file, and a crash leaves the previous version in place."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -14,3 +15,13 @@ def write_atomically(path: Path, content: str | bytes) -> None:
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     partial.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
     os.replace(partial, path)
+
+
+def json_text(data: dict | list) -> str:
+    """``data`` as strict JSON (no NaN or infinity), indented by one space, with a final newline."""
+    return json.dumps(data, indent=1, allow_nan=False) + "\n"
+
+
+def write_json(path: Path, data: dict | list) -> None:
+    """Write ``data`` as ``json_text``, atomically."""
+    write_atomically(path, json_text(data))

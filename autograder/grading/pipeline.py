@@ -24,6 +24,7 @@ from pathlib import Path
 
 from autograder.grading import intake, results
 from autograder.grading.intake import Submission
+from autograder.grading.results_model import Results
 from autograder.sandbox import isolation
 from autograder.sandbox.uids import UidLease, kill_all, prepare_scratch
 from autograder.suite import protocol
@@ -59,7 +60,7 @@ MAX_IGNORED_SHOWN = 20
 class Grade:
     """What grading one submission produced."""
 
-    results: dict
+    results: Results
     submission: Submission
     seed: int
     problems: list[str]
@@ -312,7 +313,6 @@ def grade(
     started = time.perf_counter()
     submission = intake.collect(path, assignment)
     seed = default_seed(submission) if seed is None else seed
-    extra = {"assignment": assignment.name, "seed": seed}
     try:
         problem, manifest, verdicts, collection_errors = run_in_sandbox(
             assignment, submission, seed, results_path, hidden_paths, ("--maxfail=1",) if stop_at_first_failure else ()
@@ -334,7 +334,7 @@ def grade(
         problems.insert(0, problem)
     headline = problem.splitlines()[0] if problem else "no verdict was recorded"
     if manifest is None:
-        report = results.grader_failure(headline, execution_time=elapsed, extra=extra)
+        report = results.grader_failure(headline, execution_time=elapsed, assignment=assignment.name, seed=seed)
     else:
         report = results.build(
             manifest,
@@ -342,7 +342,8 @@ def grade(
             summary=submission_summary(submission, seed),
             missing_reason=f"The grader stopped before this test finished: {headline}.",
             execution_time=elapsed,
-            extra=extra,
+            assignment=assignment.name,
+            seed=seed,
         )
-    results.write(results_path, report)
+    report.write(results_path)
     return Grade(results=report, submission=submission, seed=seed, problems=problems, confinement=confinement)

@@ -1,4 +1,5 @@
-"""Gradescope's ``results.json``, built from the manifest and the verdicts of a grading run.
+"""Gradescope's ``results.json``, built from the manifest and the verdicts of a grading run
+(as ``results_model.Results``).
 
 The score of every test comes from the manifest, fixed before any student code ran: a test
 without a verdict (a crash of the runner, a time-out of the whole run, a collection error) scores
@@ -7,17 +8,14 @@ without a verdict (a crash of the runner, a time-out of the whole run, a collect
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 from autograder import __version__
-from autograder.grading.atomic import write_atomically
+from autograder.grading.results_model import LeaderboardEntry, Results, RunData, TestData, TestFinding, TestResult
 from autograder.suite.protocol import ManifestEntry, Verdict
 
 OUTPUT_FORMAT = "md"
 MAX_MESSAGE_CHARS = 8_000
-SCHEMA = Path(__file__).parent / "schema" / "gradescope-results.schema.json"
 PRINTED_HEADING = "Your code printed:"  # introduces what the student's code printed during a test
 
 
@@ -49,11 +47,6 @@ def test_output(verdict: Verdict | None, missing_reason: str) -> str:
     return "\n\n".join(parts)
 
 
-def findings_data(verdict: Verdict | None) -> dict:
-    """``{"findings": [...]}`` for a failed test with findings, else nothing."""
-    return {"findings": verdict.findings} if verdict and verdict.status != "passed" and verdict.findings else {}
-
-
 def build(
     manifest: list[ManifestEntry],
     verdicts: dict[str, Verdict],
@@ -61,9 +54,10 @@ def build(
     summary: list[str],
     missing_reason: str,
     execution_time: float,
-    extra: dict,
-) -> dict:
-    """The results dictionary.
+    assignment: str | None = None,
+    seed: int | None = None,
+) -> Results:
+    """The results of a run that graded.
 
     ``summary`` are Markdown lines for the top of the page (files graded, ignored files, seed, ...);
     ``missing_reason`` explains why a test of the manifest has no verdict. Each test's
@@ -71,27 +65,31 @@ def build(
     which the gradebook of a batch uses to group tests into parts; ``extra_data.findings`` (failed
     tests only) what failed, as data: the verdict's findings, diagnoses included. The leaderboard
     entries the tests measured (``Verdict.leaderboard``) make Gradescope's top-level
-    ``leaderboard``, in the order of the manifest; the key is left out when there are none.
+    ``leaderboard``, in the order of the manifest.
     """
     tests = []
     for entry in manifest:
         verdict = verdicts.get(entry.nodeid)
         fraction = verdict.fraction if verdict else 0.0
+        failed = verdict is not None and verdict.status != "passed"
         tests.append(
-            {
-                "name": entry.name,
-                "number": entry.number,
-                "score": round(entry.max_score * fraction, 4),
-                "max_score": entry.max_score,
-                "status": verdict.status if verdict else "failed",
-                "output": test_output(verdict, missing_reason),
-                "output_format": OUTPUT_FORMAT,
-                "visibility": entry.visibility,
-                "extra_data": {"file": entry.nodeid.split("::", 1)[0], **findings_data(verdict)},
-            }
+            TestResult(
+                name=entry.name,
+                number=entry.number,
+                score=round(entry.max_score * fraction, 4),
+                max_score=entry.max_score,
+                status=verdict.status if verdict else "failed",
+                output=test_output(verdict, missing_reason),
+                output_format=OUTPUT_FORMAT,
+                visibility=entry.visibility,
+                extra_data=TestData(
+                    file=entry.nodeid.split("::", 1)[0],
+                    findings=tuple(TestFinding(**finding) for finding in verdict.findings) if failed else (),
+                ),
+            )
         )
-    score = round(sum(t["score"] for t in tests), 4)
-    total = sum(t["max_score"] for t in tests)
+    score = round(sum(t.score for t in tests), 4)
+    total = sum(t.max_score for t in tests)
     grader_errors = sum(1 for v in verdicts.values() if v.grader_error)
     lines = [f"**Score: {score:g} / {total:g}**", *summary]
     if grader_errors:
@@ -99,37 +97,34 @@ def build(
             f"The grader failed on {grader_errors} test(s) through no fault of yours; your instructor can see why."
         )
     measured = [verdicts.get(entry.nodeid) for entry in manifest]
-    leaderboard = [verdict.leaderboard for verdict in measured if verdict and verdict.leaderboard]
-    return {
-        "score": score,
-        "execution_time": round(execution_time, 3),
-        "output": "\n\n".join(lines),
-        "output_format": OUTPUT_FORMAT,
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "extra_data": {**extra, "engine": __version__, "grader_errors": grader_errors},
-        "tests": tests,
-        **({"leaderboard": leaderboard} if leaderboard else {}),
-    }
+    leaderboard = [LeaderboardEntry(**verdict.leaderboard) for verdict in measured if verdict and verdict.leaderboard]
+    return Results(
+        score=score,
+        execution_time=round(execution_time, 3),
+        output="\n\n".join(lines),
+        output_format=OUTPUT_FORMAT,
+        visibility="visible",
+        stdout_visibility="hidden",
+        extra_data=RunData(assignment=assignment, seed=seed, engine=__version__, grader_errors=grader_errors),
+        tests=tuple(tests),
+        leaderboard=tuple(leaderboard),
+    )
 
 
-def grader_failure(reason: str, *, execution_time: float, extra: dict) -> dict:
-    """A valid results dictionary for a run that could not grade at all, saying so."""
-    return {
-        "score": 0.0,
-        "execution_time": round(execution_time, 3),
-        "output": (
+def grader_failure(
+    reason: str, *, execution_time: float, assignment: str | None = None, seed: int | None = None
+) -> Results:
+    """Valid results for a run that could not grade at all, saying so."""
+    return Results(
+        score=0.0,
+        execution_time=round(execution_time, 3),
+        output=(
             "**The autograder could not grade this submission** because of a problem on the "
             f"grader's side, not in your code: {reason}\n\nPlease tell your instructor."
         ),
-        "output_format": OUTPUT_FORMAT,
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "extra_data": {**extra, "engine": __version__, "grader_failure": reason},
-        "tests": [],
-    }
-
-
-def write(path: Path, results: dict) -> None:
-    """Write ``results`` to ``path`` atomically (a reader never sees a half-written file)."""
-    write_atomically(path, json.dumps(results, indent=1, allow_nan=False) + "\n")
+        output_format=OUTPUT_FORMAT,
+        visibility="visible",
+        stdout_visibility="hidden",
+        extra_data=RunData(assignment=assignment, seed=seed, engine=__version__, grader_failure=reason),
+        tests=(),
+    )

@@ -278,8 +278,7 @@ def run(layout: Layout, out: Console) -> int:
     except Exception as err:  # whatever breaks, Gradescope must get a results.json that says so
         out.print(traceback.format_exc(), highlight=False, markup=False)
         reason = f"{type(err).__name__}: {err}"
-        failure = results.grader_failure(reason, execution_time=time.perf_counter() - started, extra={})
-        results.write(layout.results_file, failure)
+        results.grader_failure(reason, execution_time=time.perf_counter() - started).write(layout.results_file)
         return GRADER_PROBLEM
     console.print_results(outcome.results, f"{chosen.name}: {layout.submission}", out)
     out.print(f"student code ran with confinement {outcome.confinement}", highlight=False, markup=False)

@@ -29,7 +29,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from autograder.classroom import gradebook
-from autograder.grading.atomic import write_atomically
+from autograder.grading.atomic import write_atomically, write_json
+from autograder.grading.results_model import Results, TestResult
 from autograder.suite.assignment import Assignment
 
 OTTER_VERSION = "7.0.0"
@@ -77,55 +78,53 @@ def autograder_config(assignment: Assignment) -> dict:
     return {"show_hidden": assignment.hidden_visibility != "hidden"}
 
 
-def question_of(test: dict) -> str:
+def question_of(test: TestResult) -> str:
     """The question a test belongs to: its test file, without ``.py``."""
-    return gradebook.part_of(test).removesuffix(".py")
+    return test.file.removesuffix(".py")
 
 
-def plain_message(test: dict) -> str:
+def plain_message(test: TestResult) -> str:
     """What otter shows for one test case: its verdict line, then our message without Markdown."""
-    if test["status"] == "passed":
+    if test.passed:
         return PASSED
-    lines = [line for line in test["output"].splitlines() if not FENCE.match(line)]
+    lines = [line for line in test.output.splitlines() if not FENCE.match(line)]
     message = "\n".join(lines).strip().removeprefix("**Failed.**").strip()
-    partial = f" ({test['score']:g} of {test['max_score']:g} points)" if test["score"] > 0 else ""
+    partial = f" ({test.score:g} of {test.max_score:g} points)" if test.score > 0 else ""
     return f"{FAILED}{partial}\n{message}"
 
 
-def grading_results(results: dict):
-    """otter's ``GradingResults`` for one of our results dictionaries."""
+def grading_results(results: Results):
+    """otter's ``GradingResults`` for our results."""
     classes = otter()
-    failure = results.get("extra_data", {}).get("grader_failure")
-    if failure is not None:
-        return classes.GradingResults.without_results(RuntimeError(failure))
-    questions: dict[str, list[dict]] = {}
-    for test in results["tests"]:
+    if results.grader_failure is not None:
+        return classes.GradingResults.without_results(RuntimeError(results.grader_failure))
+    questions: dict[str, list[TestResult]] = {}
+    for test in results.tests:
         questions.setdefault(question_of(test), []).append(test)
     files = []
     for question, tests in questions.items():
         outcomes = []
         for test in tests:
             case = classes.TestCase(
-                name=f"{test['number']} {test['name']}",
+                name=f"{test.number} {test.name}",
                 body=None,
-                hidden=test["visibility"] != "visible",
-                points=test["max_score"],
+                hidden=test.visibility != "visible",
+                points=test.max_score,
                 success_message=None,
                 failure_message=None,
             )
-            passed = test["status"] == "passed"
-            outcomes.append(classes.TestCaseResult(test_case=case, message=plain_message(test), passed=passed))
+            outcomes.append(classes.TestCaseResult(test_case=case, message=plain_message(test), passed=test.passed))
         cases = [outcome.test_case for outcome in outcomes]
-        test_file = classes.OttrTestFile(question, gradebook.part_of(tests[0]), cases, all_or_nothing=False)
+        test_file = classes.OttrTestFile(question, tests[0].file, cases, all_or_nothing=False)
         test_file.test_case_results = outcomes
-        test_file.update_score(round(sum(test["score"] for test in tests), 5))
+        test_file.update_score(round(sum(test.score for test in tests), 5))
         files.append(test_file)
     graded = classes.GradingResults(files)
-    graded.set_output(results["output"])
+    graded.set_output(results.output)
     return graded
 
 
-def gradescope_dict(results: dict, config: dict | None = None) -> dict:
+def gradescope_dict(results: Results, config: dict | None = None) -> dict:
     """Our results as otter's Gradescope autograder writes them, under the otter settings
     ``config`` (keys of ``otter_config.json``). The top-level ``score`` is always present."""
     graded = grading_results(results)
@@ -134,9 +133,14 @@ def gradescope_dict(results: dict, config: dict | None = None) -> dict:
     return converted
 
 
-def final_grades_csv(entries: list[tuple[str, dict | str]]) -> str:
+def write_gradescope(path: Path, results: Results, config: dict | None = None) -> None:
+    """Write ``gradescope_dict(results, config)`` to ``path`` as our results are written."""
+    write_json(path, gradescope_dict(results, config))
+
+
+def final_grades_csv(entries: list[tuple[str, Results | str]]) -> str:
     """``final_grades.csv`` as ``otter grade`` writes it, one row per ``(file, outcome)``: the
-    outcome is our results dictionary, or the one-line reason the submission could not be read."""
+    outcome is our results, or the one-line reason the submission could not be read."""
     classes = otter()
     utils = classes.grade_utils
     if not entries:
@@ -149,7 +153,7 @@ def final_grades_csv(entries: list[tuple[str, dict | str]]) -> str:
         return ",".join(fixed) + "\n"
     scores = []
     for file, outcome in entries:
-        if isinstance(outcome, dict):
+        if isinstance(outcome, Results):
             graded = grading_results(outcome)
         else:
             graded = classes.GradingResults.without_results(RuntimeError(outcome))
@@ -161,7 +165,9 @@ def final_grades_csv(entries: list[tuple[str, dict | str]]) -> str:
 def write_final_grades(out: Path, summary: dict) -> Path:
     """Write ``final_grades.csv`` into the output folder ``out`` of ``autograder batch`` from its
     ``summary`` (see ``autograder.classroom.gradebook``): one row per submission, ``file`` being its id."""
-    entries = [(s["id"], gradebook.read_results(out, s["id"]) or s["reason"]) for s in summary["submissions"]]
+    entries = [
+        (s["id"], gradebook.read_results(out, s["id"]) if s["results"] else s["reason"]) for s in summary["submissions"]
+    ]
     path = out / FINAL_GRADES
     write_atomically(path, final_grades_csv(entries))
     return path

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from autograder.authoring import verification
-from autograder.grading import stubs
+from autograder.grading import results_model, stubs
 from autograder.suite import assignment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,8 +66,23 @@ def test_a_reference_that_loses_points_fails_verification(project):
     assert 'reference: expected "full marks"' in done.stderr
 
 
-def failed_test(*findings: dict) -> dict:
-    return {"status": "failed", "extra_data": {"file": "t.py", "findings": list(findings)}}
+def ended(status: str, *findings: dict) -> results_model.TestResult:
+    """A test of results.json that ended with ``status`` and the findings ``findings`` (as data)."""
+    return results_model.TestResult(
+        name="t",
+        number="1.1",
+        score=0.0,
+        max_score=1.0,
+        status=status,
+        output="",
+        output_format="md",
+        visibility="visible",
+        extra_data=results_model.TestData("t.py", tuple(results_model.TestFinding(**f) for f in findings)),
+    )
+
+
+def failed_test(*findings: dict) -> results_model.TestResult:
+    return ended("failed", *findings)
 
 
 FACTOR = {"kind": "values", "diagnosis": {"kind": "factor", "text": "t", "label": "l", "evidence": {"factor": 2.0}}}
@@ -81,7 +96,7 @@ FACTOR = {"kind": "values", "diagnosis": {"kind": "factor", "text": "t", "label"
             [failed_test({"kind": "values"}), failed_test({"kind": "exception"}, {"kind": "dtype"})],
             "explains itself (exception, dtype)",
         ),
-        ([failed_test({"kind": "values"}), {"status": "passed", "extra_data": {"findings": [FACTOR]}}], "numbers only"),
+        ([failed_test({"kind": "values"}), ended("passed", FACTOR)], "numbers only"),
     ],
 )
 def test_the_feedback_of_a_case_comes_from_the_findings_of_its_failed_tests(tests, feedback):
@@ -89,7 +104,7 @@ def test_the_feedback_of_a_case_comes_from_the_findings_of_its_failed_tests(test
 
 
 def test_a_case_without_findings_has_no_feedback():
-    assert verification.feedback_of([{"status": "failed", "extra_data": {"file": "t.py"}}]) is None
+    assert verification.feedback_of((failed_test(),)) is None
 
 
 def test_the_verify_table_gives_each_mutant_its_feedback(project):

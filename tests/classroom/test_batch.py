@@ -3,6 +3,7 @@ summary, skipping unchanged submissions, shards and their merge, and the ``batch
 commands."""
 
 import csv
+import dataclasses
 import io
 import json
 import shutil
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 from autograder.classroom import batch, gradebook, merge, roster
 from autograder.cli import cli
 from autograder.grading import pipeline
+from autograder.grading.results_model import Results
 from autograder.suite import assignment
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
@@ -105,12 +107,12 @@ def summary_of(out: Path) -> dict:
     return json.loads((out / gradebook.SUMMARY).read_text())
 
 
-def stored_results(out: Path, submission_id: str) -> dict:
-    return json.loads((out / "submissions" / submission_id / "results.json").read_text())
+def stored_results(out: Path, submission_id: str) -> Results:
+    return Results.read(out / "submissions" / submission_id / "results.json")
 
 
-def without_timing(results: dict) -> dict:
-    return {key: value for key, value in results.items() if key != "execution_time"}
+def without_timing(results: Results) -> Results:
+    return dataclasses.replace(results, execution_time=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +159,7 @@ def test_scores_and_results_are_those_of_a_single_grade(graded_class, arith, tmp
         ("zipped", folder / "zipped.zip"),
     ]:
         alone = pipeline.grade(arith, path, tmp_path / f"{submission_id}.json")
-        assert float(rows[submission_id]["score"]) == alone.results["score"], submission_id
+        assert float(rows[submission_id]["score"]) == alone.results.score, submission_id
         assert int(rows[submission_id]["seed"]) == alone.seed == pipeline.default_seed(alone.submission)
         assert without_timing(stored_results(out, submission_id)) == without_timing(alone.results)
 
@@ -364,7 +366,7 @@ def test_an_oversized_file_in_an_export_is_reported_not_extracted(arith, tmp_pat
     )
     batch.grade_class(arith, export, tmp_path / "out", jobs=1)
     results = stored_results(tmp_path / "out", "submission_5")
-    assert "larger than 1 MB" in results["output"] and "`arith.py` was not submitted" in results["output"]
+    assert "larger than 1 MB" in results.output and "`arith.py` was not submitted" in results.output
 
 
 # ---------------------------------------------------------------- re-running
@@ -392,6 +394,11 @@ def test_rerun_skips_unchanged_force_regrades_and_a_changed_file_is_regraded(ari
     regraded = [s["id"] for s in changed["submissions"] if not s["skipped"]]
     assert sorted(regraded) == ["buggy", "corrupt"]
     assert {s["id"]: s["score"] for s in changed["submissions"]}["buggy"] == FULL
+
+    (out / "submissions" / "correct" / "results.json").write_text('{"score": ')  # damaged: graded again
+    repaired = batch.grade_class(arith, folder, out, jobs=2)
+    assert sorted(s["id"] for s in repaired["submissions"] if not s["skipped"]) == ["correct", "corrupt"]
+    assert without_timing(stored_results(out, "correct")) == without_timing(before["correct"])
 
 
 def test_a_changed_suite_regrades_everything(arith, tmp_path):
@@ -425,7 +432,8 @@ def test_grader_errors_are_retried_and_removed_submissions_leave_the_output(arit
         "two": ("grader-error", "RuntimeError: the disk is on fire"),
     }
     failure = stored_results(out, "two")
-    assert failure["score"] == 0 and "could not grade" in failure["output"]
+    assert failure.score == 0 and "could not grade" in failure.output
+    assert failure.grader_failure == "RuntimeError: the disk is on fire"
     monkeypatch.setattr(pipeline, "grade", real_grade)
     retried = batch.grade_class(arith, folder, out, jobs=2)
     assert [s["skipped"] for s in retried["submissions"]] == [True, False]
@@ -591,6 +599,24 @@ def test_the_merge_command(two_halves, graded_class, tmp_path):
     refused = invoke("merge", str(half1), "--out", str(tmp_path / "again"))
     assert refused.exit_code == 2
     assert refused.stderr == "autograder: shard 2/2 is missing\n"
+
+
+def test_the_merge_command_names_the_field_of_a_damaged_results_file(two_halves, tmp_path):
+    half1, half2 = two_halves
+    damaged = tmp_path / "damaged"
+    shutil.copytree(half2, damaged)
+    graded = next(s["id"] for s in summary_of(damaged)["submissions"] if s["results"])
+    path = damaged / "submissions" / graded / "results.json"
+    document = json.loads(path.read_text())
+    document["tests"][1]["extra_data"]["findings"] = "wrong"
+    path.write_text(json.dumps(document))
+    result = invoke("merge", str(half1), str(damaged), "--out", str(tmp_path / "merged"))
+    assert result.exit_code == 2
+    merged = tmp_path / "merged" / "submissions" / graded / "results.json"
+    assert result.stderr == (
+        f'autograder: {merged}: tests[1].extra_data.findings: expected a list, got "wrong"; '
+        "grade the submission again with autograder batch\n"
+    )
 
 
 def test_names_from_the_class_are_printed_as_they_are(tmp_path):

@@ -4,6 +4,7 @@ classes, the ``report`` command and the report ``batch`` writes, and the page as
 renders it."""
 
 import base64
+import dataclasses
 import json
 import os
 import re
@@ -25,7 +26,8 @@ from autograder.classroom import charts, gradebook, report
 from autograder.classroom.gradebook import GRADED, GRADER_ERROR, UNUSABLE, Record
 from autograder.classroom.roster import Submitter
 from autograder.cli import cli
-from autograder.grading import results
+from autograder.grading import results, results_model
+from autograder.grading.results_model import Results
 from autograder.suite.checks import compare, diagnosis
 from autograder.suite.errors import CheckFailure
 from autograder.suite.protocol import ManifestEntry, Verdict
@@ -72,7 +74,7 @@ def failed_verdict(nodeid: str, failure: CheckFailure, printed: str = "") -> Ver
     return Verdict(nodeid, "failed", 0.0, message=str(failure), output=printed, findings=findings)
 
 
-def graded_results(failures: dict[str, CheckFailure] | None = None, printed: dict[str, str] | None = None) -> dict:
+def graded_results(failures: dict[str, CheckFailure] | None = None, printed: dict[str, str] | None = None) -> Results:
     """results.json of a submission that fails the tests in ``failures`` (nodeid -> failure) and
     passes the others; ``printed``: nodeid -> what its code printed."""
     failures, printed = failures or {}, printed or {}
@@ -82,17 +84,15 @@ def graded_results(failures: dict[str, CheckFailure] | None = None, printed: dic
         else Verdict(entry.nodeid, "passed", 1.0, output=printed.get(entry.nodeid, ""))
         for entry in MANIFEST
     }
-    return results.build(
-        MANIFEST, verdicts, summary=[], missing_reason="stopped", execution_time=1.0, extra={"assignment": "toy"}
-    )
+    return results.build(MANIFEST, verdicts, summary=[], missing_reason="stopped", execution_time=1.0, assignment="toy")
 
 
-def write_batch(out: Path, submissions: list[tuple[Record, dict | None]], *, assignment: str = "toy") -> Path:
+def write_batch(out: Path, submissions: list[tuple[Record, Results | None]], *, assignment: str = "toy") -> Path:
     """A batch output folder as ``autograder batch`` writes it: each results.json, then the
     gradebook and summary by ``gradebook.write``."""
-    for record, results_dict in submissions:
-        if results_dict is not None:
-            results.write(gradebook.submission_folder(out, record.id) / gradebook.RESULTS, results_dict)
+    for record, found in submissions:
+        if found is not None:
+            found.write(gradebook.submission_folder(out, record.id) / gradebook.RESULTS)
     about = {
         "assignment": assignment,
         "engine": __version__,
@@ -105,17 +105,17 @@ def write_batch(out: Path, submissions: list[tuple[Record, dict | None]], *, ass
     return out
 
 
-def graded(submission_id: str, results_dict: dict, seconds: float, *names: str) -> tuple[Record, dict]:
+def graded(submission_id: str, found: Results, seconds: float, *names: str) -> tuple[Record, Results]:
     record = Record(
         submission_id,
         GRADED,
         [Submitter(name=n) for n in names],
-        score=results_dict["score"],
+        score=found.score,
         max_score=FULL,
         seed=1,
         seconds=seconds,
     )
-    return record, results_dict
+    return record, found
 
 
 def unusable(submission_id: str, reason: str, *names: str) -> tuple[Record, None]:
@@ -123,17 +123,17 @@ def unusable(submission_id: str, reason: str, *names: str) -> tuple[Record, None
 
 
 def grader_error(
-    submission_id: str, reason: str, seconds: float, results_dict: dict | None = None
-) -> tuple[Record, dict]:
-    """A grader error: a run that could not grade at all, or ``results_dict`` with a problem."""
-    found = results_dict or results.grader_failure(reason, execution_time=seconds, extra={"assignment": "toy"})
-    return Record(submission_id, GRADER_ERROR, reason=reason, score=found["score"], seconds=seconds), found
+    submission_id: str, reason: str, seconds: float, with_problem: Results | None = None
+) -> tuple[Record, Results]:
+    """A grader error: a run that could not grade at all, or ``with_problem``, results with a problem."""
+    found = with_problem or results.grader_failure(reason, execution_time=seconds, assignment="toy")
+    return Record(submission_id, GRADER_ERROR, reason=reason, score=found.score, seconds=seconds), found
 
 
 FORWARD_ID, BACKWARD_ID, LOSS_ID = (entry.nodeid for entry in MANIFEST)
 
 
-def small_class() -> list[tuple[Record, dict | None]]:
+def small_class() -> list[tuple[Record, Results | None]]:
     """Seven submissions: four graded (with diagnosed mistakes, one printing a fake "Likely cause",
     each test failed by some), one unusable, two grader errors (one with a diagnosed mistake, which
     is not counted: grader errors are left out of the statistics)."""
@@ -230,15 +230,14 @@ def small_report(tmp_path_factory):
 
 
 def test_diagnoses_are_read_from_the_findings_of_a_test():
-    def test_of(failure: CheckFailure, printed: str = "") -> dict:
+    def test_of(failure: CheckFailure, printed: str = "") -> results_model.TestResult:
         (test,) = results.build(
             MANIFEST[:1],
             {FORWARD_ID: failed_verdict(FORWARD_ID, failure, printed)},
             summary=[],
             missing_reason="",
             execution_time=1.0,
-            extra={},
-        )["tests"]
+        ).tests
         return test
 
     def labels(failure: CheckFailure, printed: str = "") -> list[str]:
@@ -256,11 +255,14 @@ def test_diagnoses_are_read_from_the_findings_of_a_test():
     assert (too_large.kind, too_large.text, too_large.evidence) == ("factor", TIMES_FOUR, {"factor": 4.0, "n": 4})
 
 
-def test_malformed_findings_give_no_diagnosis():
-    test = {"extra_data": {"findings": [{"kind": "values", "diagnosis": {"kind": 3}}, "text", {"kind": "values"}]}}
-    assert report.diagnoses_of(test) == []
-    assert report.diagnoses_of({"extra_data": {"findings": "not a list"}}) == []
-    assert report.diagnoses_of({"extra_data": "not a dict"}) == report.diagnoses_of({}) == []
+def test_findings_without_a_diagnosis_of_the_checking_library_give_none():
+    # Findings of the wrong type cannot reach the report: reading results.json refuses them
+    # (tests/grading/test_results.py).
+    test = graded_results({FORWARD_ID: UNEXPLAINED}).tests[0]
+    foreign = results_model.TestFinding("values", {"kind": "named", "text": "no label"})
+    findings = (foreign, results_model.TestFinding("values"))
+    unexplained = dataclasses.replace(test, extra_data=results_model.TestData(test.file, findings))
+    assert report.diagnoses_of(unexplained) == []
 
 
 def test_a_mistake_that_names_a_size_is_one_mistake_whatever_the_size():
@@ -286,15 +288,15 @@ def test_diagnosed_mistakes_are_counted_per_failed_test_and_submission():
 def test_tests_with_a_mistake_equally_often_are_listed_in_the_order_of_the_suite():
     manifest = [ManifestEntry(f"t.py::test_{n}", f"test {n}", f"1.{n}", 1.0, "visible") for n in (10, 9, 2)]
     verdicts = {e.nodeid: failed_verdict(e.nodeid, SIGN_ERROR) for e in manifest}
-    failed = results.build(manifest, verdicts, summary=[], missing_reason="", execution_time=1.0, extra={})
+    failed = results.build(manifest, verdicts, summary=[], missing_reason="", execution_time=1.0)
     (mistake,) = report.diagnosed_mistakes({"x": failed})
     assert mistake.tests == [("1.2 test 2", 1), ("1.9 test 9", 1), ("1.10 test 10", 1)]
 
 
 def test_a_passed_test_with_a_likely_cause_in_its_output_is_not_a_mistake():
     passed = graded_results()
-    passed["tests"][0]["output"] = "Passed.\n\nLikely cause: not a failure."
-    assert report.diagnosed_mistakes({"x": passed}) == []
+    claims = dataclasses.replace(passed.tests[0], output="Passed.\n\nLikely cause: not a failure.")
+    assert report.diagnosed_mistakes({"x": dataclasses.replace(passed, tests=(claims, *passed.tests[1:]))}) == []
 
 
 # ---------------------------------------------------------------- the report of a small batch
@@ -390,7 +392,7 @@ def test_what_students_control_is_escaped_and_shown_as_written(tmp_path):
         message=raised,
         findings=[{"kind": "exception"}, {"kind": "values", "diagnosis": named.as_data()}],
     )
-    hostile = results.build(manifest, verdicts, summary=[], missing_reason="", execution_time=1.0, extra={})
+    hostile = results.build(manifest, verdicts, summary=[], missing_reason="", execution_time=1.0)
     out = write_batch(
         tmp_path,
         [
@@ -484,12 +486,22 @@ def test_the_report_command_refuses_what_is_not_a_batch_output(small_report, tmp
     not_json = tmp_path / "not-json"
     not_json.mkdir()
     (not_json / gradebook.SUMMARY).write_text("{")
+    bad_score = write_batch(tmp_path / "bad-score", small_class())
+    bob = gradebook.submission_folder(bad_score, "bob") / gradebook.RESULTS
+    document = json.loads(bob.read_text())
+    document["tests"][0]["score"] = "x"
+    bob.write_text(json.dumps(document))
+    bad_json = write_batch(tmp_path / "bad-json", small_class())
+    (gradebook.submission_folder(bad_json, "bob") / gradebook.RESULTS).write_text('{"score": ')
+    again = "; grade the submission again with autograder batch"
     cases = {
         tmp_path / "missing": "is not the output of autograder batch",
         FIXTURE: "is not the output of autograder batch",
         not_json: "is not the output of autograder batch",
         old_summary: "lacks timings",
-        no_results: "bob/results.json is missing or unreadable",
+        no_results: "bob/results.json: cannot be read (No such file or directory)" + again,
+        bad_score: 'bob/results.json: tests[0].score: expected a number, got "x"' + again,
+        bad_json: "bob/results.json: not JSON (Expecting value: line 1 column 11 (char 10))" + again,
     }
     for folder, reason in cases.items():
         result = invoke("report", str(folder))

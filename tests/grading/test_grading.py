@@ -12,11 +12,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from autograder.grading import pipeline, results, stubs
+from autograder.grading import pipeline, results_model, stubs
+from autograder.grading.results_model import Results
 from autograder.suite import assignment
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
-SCHEMA = json.loads(results.SCHEMA.read_text())
+SCHEMA = json.loads(results_model.SCHEMA.read_text())
 FULL = 14.0
 AS_ROOT = os.geteuid() == 0
 
@@ -41,18 +42,18 @@ def run(arith, folder: Path, tmp_path: Path) -> pipeline.Grade:
     started = time.perf_counter()
     outcome = pipeline.grade(arith, folder, tmp_path / "results.json", seed=7)
     assert time.perf_counter() - started < 60, "grading must finish in bounded time"
-    written = json.loads((tmp_path / "results.json").read_text())
-    assert written == outcome.results
-    jsonschema.validate(written, SCHEMA, cls=jsonschema.Draft202012Validator)
+    written = (tmp_path / "results.json").read_text()
+    assert written == outcome.results.to_json() and Results.from_json(written) == outcome.results
+    jsonschema.validate(json.loads(written), SCHEMA, cls=jsonschema.Draft202012Validator)
     return outcome
 
 
 def scores(outcome: pipeline.Grade) -> dict[str, float]:
-    return {t["name"]: t["score"] for t in outcome.results["tests"]}
+    return {t.name: t.score for t in outcome.results.tests}
 
 
 def output_of(outcome: pipeline.Grade, name: str) -> str:
-    return next(t["output"] for t in outcome.results["tests"] if t["name"] == name)
+    return next(t.output for t in outcome.results.tests if t.name == name)
 
 
 ADD_TESTS = {"add: small integers", "add: random floats"}
@@ -61,25 +62,25 @@ ADD_TESTS = {"add: small integers", "add: random floats"}
 def assert_only_add_lost(outcome: pipeline.Grade) -> None:
     """The add tests earned nothing; every other test earned its points."""
     assert outcome.problems == []
-    for test in outcome.results["tests"]:
-        if test["name"] in ADD_TESTS:
-            assert test["score"] == 0 and test["status"] == "failed", test
+    for test in outcome.results.tests:
+        if test.name in ADD_TESTS:
+            assert test.score == 0 and test.status == "failed", test
         else:
-            assert test["score"] == test["max_score"], test
-    assert outcome.results["score"] == FULL - 4
+            assert test.score == test.max_score, test
+    assert outcome.results.score == FULL - 4
 
 
 def test_reference_gets_full_marks(arith, tmp_path):
     outcome = run(arith, arith.solution, tmp_path)
     assert outcome.problems == []
-    assert outcome.results["score"] == FULL
-    tests = outcome.results["tests"]
-    assert [t["number"] for t in tests] == ["1.1", "1.2", "2.1", "2.2", "2.3", "2.4"]
-    visibility = {t["name"]: t["visibility"] for t in tests}
+    assert outcome.results.score == FULL
+    tests = outcome.results.tests
+    assert [t.number for t in tests] == ["1.1", "1.2", "2.1", "2.2", "2.3", "2.4"]
+    visibility = {t.name: t.visibility for t in tests}
     assert visibility["add: small integers"] == "visible"
     assert visibility["add: random floats"] == "after_due_date"
     assert visibility["double: many sizes"] == "after_published"
-    assert "seed 7" in outcome.results["output"]
+    assert "seed 7" in outcome.results.output
 
 
 def test_blank_template_gets_zero_with_a_message_per_test(arith, tmp_path):
@@ -87,9 +88,9 @@ def test_blank_template_gets_zero_with_a_message_per_test(arith, tmp_path):
     stubs.generate_template(arith.solution, template)
     outcome = run(arith, template, tmp_path)
     assert outcome.problems == []
-    assert outcome.results["score"] == 0
-    for test in outcome.results["tests"]:
-        assert "NotImplementedError" in test["output"] and "not implemented" in test["output"], test
+    assert outcome.results.score == 0
+    for test in outcome.results.tests:
+        assert "NotImplementedError" in test.output and "not implemented" in test.output, test
 
 
 @pytest.mark.parametrize(
@@ -108,20 +109,18 @@ def test_a_missing_or_broken_file_fails_exactly_the_tests_that_need_it(arith, tm
     spoil(folder / "vectors.py")
     outcome = run(arith, folder, tmp_path)
     assert outcome.problems == []
-    for test in outcome.results["tests"]:
-        needs_vectors = "double" in test["name"] or "scaler" in test["name"]
-        assert (test["score"] == 0) == needs_vectors, test
+    for test in outcome.results.tests:
+        needs_vectors = "double" in test.name or "scaler" in test.name
+        assert (test.score == 0) == needs_vectors, test
         if needs_vectors:
-            assert message in test["output"]
-    assert ("`vectors.py` was not submitted" in outcome.results["output"]) == (
-        message == "vectors.py was not submitted"
-    )
+            assert message in test.output
+    assert ("`vectors.py` was not submitted" in outcome.results.output) == (message == "vectors.py was not submitted")
 
 
 def test_syntax_error_is_shown_with_the_line(arith, tmp_path):
     folder = submission(tmp_path, arith, arith="def broken(:\n    pass")
     outcome = run(arith, folder, tmp_path)
-    assert "arith.py line" in outcome.results["output"] and "SyntaxError" in outcome.results["output"]
+    assert "arith.py line" in outcome.results.output and "SyntaxError" in outcome.results.output
     assert "SyntaxError" in output_of(outcome, "add: small integers")
     assert scores(outcome)["double: a vector"] == 2
 
@@ -194,7 +193,7 @@ def test_grader_configuration_files_in_a_submission_are_ignored(arith, tmp_path)
     (folder / "sitecustomize.py").write_text("import os; os._exit(0)\n")
     (folder / "arith.py").write_text("def add(a, b):\n    return 0\n\ndef apply_twice(f, x):\n    return 0\n")
     outcome = run(arith, folder, tmp_path)
-    assert outcome.results["score"] == FULL - 6
+    assert outcome.results.score == FULL - 6
     ignored = " ".join(outcome.submission.ignored)
     for name in ("conftest.py", "pytest.ini", "numpy.py", "sitecustomize.py"):
         assert name in ignored
@@ -216,14 +215,14 @@ def add(a, b):
 """
     outcome = run(arith, submission(tmp_path, arith, arith=attack), tmp_path)
     assert_only_add_lost(outcome)
-    assert json.loads((tmp_path / "results.json").read_text())["score"] == FULL - 4
+    assert Results.read(tmp_path / "results.json").score == FULL - 4
 
 
 def test_a_hundred_megabytes_of_output_is_truncated(arith, tmp_path):
     attack = "def add(a, b):\n    print('x' * 100_000_000)\n    return a + b"
     outcome = run(arith, submission(tmp_path, arith, arith=attack), tmp_path)
-    assert outcome.results["score"] == FULL
-    assert len(json.dumps(outcome.results)) < 200_000
+    assert outcome.results.score == FULL
+    assert len(outcome.results.to_json()) < 200_000
 
 
 @pytest.mark.parametrize(
@@ -279,7 +278,7 @@ def test_cli_grade_prints_a_table_and_exits_0(arith, tmp_path):
     done = cli("grade", str(folder), "--results", str(tmp_path / "r.json"), "--seed", "3", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "add: random floats" in done.stdout and "score 10 / 14" in done.stdout
-    assert json.loads((tmp_path / "r.json").read_text())["extra_data"]["seed"] == 3
+    assert Results.read(tmp_path / "r.json").seed == 3
 
 
 @pytest.mark.parametrize(
@@ -308,7 +307,7 @@ def test_a_suite_file_that_cannot_be_collected_is_a_grader_problem(tmp_path):
     (task.tests / "hidden" / "test_broken.py").write_text("import no_such_module\n")
     outcome = run(task, task.solution, tmp_path)
     assert any("could not collect" in p and "test_broken.py" in p for p in outcome.problems), outcome.problems
-    assert outcome.results["score"] == FULL  # the other tests still earn their points
+    assert outcome.results.score == FULL  # the other tests still earn their points
 
 
 def test_suites_can_use_pytests_usual_fixtures_and_markers(tmp_path):

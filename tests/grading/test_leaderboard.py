@@ -14,13 +14,13 @@ import pytest
 
 from autograder.classroom import gradebook
 from autograder.grading import pipeline as grading
-from autograder.grading import results
+from autograder.grading import results, results_model
 from autograder.suite import assignment
 from autograder.suite.plugin import LeaderboardValue
 from autograder.suite.protocol import ManifestEntry, Verdict
 
 ROOT = Path(__file__).parent.parent.parent
-SCHEMA = json.loads(results.SCHEMA.read_text())
+SCHEMA = json.loads(results_model.SCHEMA.read_text())
 SPIRALS = "Spirals: accuracy on a fresh draw (%)"
 LOCATIONS = "Locations: held-out F1 (%)"
 # What the suite measures, computed again here in a fresh interpreter that imports the
@@ -78,19 +78,20 @@ def test_the_leaderboard_holds_what_the_students_code_achieves(backprop, tmp_pat
         {"name": LOCATIONS, "value": round(f1, 2), "order": "desc"},
     ]
     if folder == backprop.solution:
-        assert outcome.results["score"] == 100 and accuracy > 95 and f1 > 95
+        assert outcome.results.score == 100 and accuracy > 95 and f1 > 95
     else:  # a worse learner ranks lower, and fails the spirals target, yet is on the board
         assert accuracy < 90
-        spirals = next(t for t in written["tests"] if "fits the provided spirals" in t["name"])
-        assert spirals["status"] == "failed"
+        spirals = next(t for t in outcome.results.tests if "fits the provided spirals" in t.name)
+        assert spirals.status == "failed"
 
 
 def test_a_submission_that_cannot_train_has_no_leaderboard_entry(backprop, tmp_path):
     folder = tmp_path / "submission"
     shutil.copytree(backprop.template, folder)
     outcome = grading.grade(backprop, folder, tmp_path / "results.json")
-    assert outcome.results["score"] == 0 and "leaderboard" not in outcome.results
-    jsonschema.validate(outcome.results, SCHEMA, cls=jsonschema.Draft202012Validator)
+    assert outcome.results.score == 0 and outcome.results.leaderboard == ()
+    assert "leaderboard" not in json.loads((tmp_path / "results.json").read_text())
+    jsonschema.validate(outcome.results.as_data(), SCHEMA, cls=jsonschema.Draft202012Validator)
 
 
 def test_results_list_the_measured_entries_in_the_order_of_the_suite():
@@ -100,12 +101,17 @@ def test_results_list_the_measured_entries_in_the_order_of_the_suite():
         "t.py::a": Verdict("t.py::a", "failed", 0.0, leaderboard={"name": "A", "value": "n/a", "order": "desc"}),
         "t.py::b": Verdict("t.py::b", "passed", 1.0),
     }
-    built = results.build(manifest, verdicts, summary=[], missing_reason="", execution_time=0.1, extra={})
-    assert built["leaderboard"] == [verdicts["t.py::a"].leaderboard, verdicts["t.py::c"].leaderboard]
-    jsonschema.validate(built, SCHEMA, cls=jsonschema.Draft202012Validator)
+    built = results.build(manifest, verdicts, summary=[], missing_reason="", execution_time=0.1)
+    assert built.as_data()["leaderboard"] == [verdicts["t.py::a"].leaderboard, verdicts["t.py::c"].leaderboard]
+    assert [(entry.name, entry.value, entry.order) for entry in built.leaderboard] == [
+        ("A", "n/a", "desc"),
+        ("C", 2.5, "asc"),
+    ]
+    jsonschema.validate(built.as_data(), SCHEMA, cls=jsonschema.Draft202012Validator)
     del verdicts["t.py::a"], verdicts["t.py::c"]
-    assert "leaderboard" not in results.build(
-        manifest, verdicts, summary=[], missing_reason="", execution_time=0.1, extra={}
+    assert (
+        "leaderboard"
+        not in results.build(manifest, verdicts, summary=[], missing_reason="", execution_time=0.1).as_data()
     )
 
 

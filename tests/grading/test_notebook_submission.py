@@ -63,7 +63,7 @@ def grade_notebook(task, content: bytes, tmp_path: Path, name: str = "homework.i
 
 
 def scores(outcome: pipeline.Grade) -> dict[str, float]:
-    return {t["name"]: t["score"] for t in outcome.results["tests"]}
+    return {t.name: t.score for t in outcome.results.tests}
 
 
 def test_a_notebook_with_every_function_grades_like_the_reference(arith, tmp_path):
@@ -78,10 +78,10 @@ def test_a_notebook_with_every_function_grades_like_the_reference(arith, tmp_pat
     reference = pipeline.grade(arith, arith.solution, tmp_path / "reference.json", seed=7)
     outcome = grade_notebook(arith, content, tmp_path)
     assert outcome.problems == []
-    assert outcome.results["score"] == FULL
+    assert outcome.results.score == FULL
     assert scores(outcome) == scores(reference)
     assert set(outcome.submission.files) == {"arith.py", "vectors.py"} and outcome.submission.missing == []
-    summary = outcome.results["output"]
+    summary = outcome.results.output
     assert "`arith.py`: found `add` (cell 4, line 1), `apply_twice` (cell 4, line 7)." in summary
     assert "`vectors.py`: found `double` (cell 6, line 1)" in summary
 
@@ -91,22 +91,21 @@ def test_a_notebook_with_some_functions_fails_exactly_the_tests_of_the_others(ar
     content = notebook("import numpy as np", *(functions[n] for n in ("add", "double", "scaler", "apply_scaler")))
     outcome = grade_notebook(arith, content, tmp_path)
     assert outcome.problems == []
-    failed = {t["name"] for t in outcome.results["tests"] if t["score"] < t["max_score"]}
+    failed = {t.name for t in outcome.results.tests if t.score < t.max_score}
     assert failed == APPLY_TWICE_TESTS
-    assert outcome.results["score"] == FULL - 2
-    apply_twice = next(t for t in outcome.results["tests"] if t["name"] in APPLY_TWICE_TESTS)
-    assert "apply_twice (arith.py) is not implemented yet" in apply_twice["output"]
-    assert (
-        "`arith.py`: found `add` (cell 3, line 1); not found, so their tests fail: `apply_twice`."
-        in (outcome.results["output"])
+    assert outcome.results.score == FULL - 2
+    apply_twice = next(t for t in outcome.results.tests if t.name in APPLY_TWICE_TESTS)
+    assert "apply_twice (arith.py) is not implemented yet" in apply_twice.output
+    assert "`arith.py`: found `add` (cell 3, line 1); not found, so their tests fail: `apply_twice`." in (
+        outcome.results.output
     )
 
 
 def test_a_notebook_without_functions_keeps_every_stub_and_scores_zero(arith, tmp_path):
     outcome = grade_notebook(arith, notebook("x = 1\nprint(x)"), tmp_path)
-    assert outcome.problems == [] and outcome.results["score"] == 0
+    assert outcome.problems == [] and outcome.results.score == 0
     expected = "`vectors.py`: none of its functions was found (`double`, `scaler`, `apply_scaler`); their tests fail."
-    assert expected in outcome.results["output"]
+    assert expected in outcome.results.output
 
 
 def test_magics_shell_lines_and_plotting_cells_are_ignored(arith):
@@ -257,7 +256,7 @@ def test_a_notebook_in_a_zip_stands_in_for_missing_py_files(arith, tmp_path):
     )
     assert sub.ignored == ["hw/old/draft.ipynb (the notebook hw/homework.ipynb was read)"]
     outcome = pipeline.grade(arith, archive, tmp_path / "results.json", seed=7)
-    assert {t["name"] for t in outcome.results["tests"] if t["score"] == t["max_score"]} >= {"add: small integers"}
+    assert {t.name for t in outcome.results.tests if t.score == t.max_score} >= {"add: small integers"}
 
 
 def test_py_files_win_over_a_notebook(arith, tmp_path):
@@ -325,9 +324,9 @@ def test_the_handout_notebook_with_the_reference_functions_gets_full_marks(backp
     cells += ["\n\n".join(function_sources(backprop.solution / f).values()) for f in backprop.files]
     outcome = grade_notebook(backprop, notebook(*cells, handout=handout), tmp_path, "backprop.ipynb")
     assert outcome.problems == []
-    failed = [t["name"] for t in outcome.results["tests"] if t["score"] < t["max_score"]]
+    failed = [t.name for t in outcome.results.tests if t.score < t.max_score]
     assert failed == []
-    assert outcome.results["score"] == sum(t["max_score"] for t in outcome.results["tests"]) > 0
+    assert outcome.results.score == sum(t.max_score for t in outcome.results.tests) > 0
 
 
 def test_the_grade_command_takes_a_notebook_and_prints_what_it_found(arith, tmp_path):

@@ -16,13 +16,13 @@ import pytest
 
 from autograder.authoring import build
 from autograder.authoring.archive import folder_files
-from autograder.grading import intake, pipeline, results, stubs
+from autograder.grading import intake, pipeline, results_model, stubs
 from autograder.integrations import gradescope
 from autograder.suite import assignment
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
 PROJECT = Path(__file__).parents[2]
-SCHEMA = json.loads(results.SCHEMA.read_text())
+SCHEMA = json.loads(results_model.SCHEMA.read_text())
 FULL = 14.0
 ADD_POINTS = 4.0
 AS_ROOT = os.geteuid() == 0

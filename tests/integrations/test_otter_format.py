@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from autograder.cli import cli
 from autograder.grading import pipeline, results
+from autograder.grading.results_model import Results
 from autograder.integrations import otter_format
 from autograder.suite import assignment
 
@@ -58,31 +59,30 @@ def graded(arith, tmp_path_factory):
     return {name: pipeline.grade(arith, path, base / f"{name}.json", seed=3).results for name, path in cases.items()}
 
 
-def ottr_equivalent(ours: dict, otter) -> dict:
+def ottr_equivalent(ours: Results, otter) -> dict:
     """The same results built independently through otter's own reader of R (ottr) results."""
     files = {}
-    for test in ours["tests"]:
-        part = test["extra_data"]["file"]
+    for test in ours.tests:
+        part = test.file
         files.setdefault(part, {"filename": part, "points": None, "test_case_results": []})
-        passed = test["status"] == "passed"
         files[part]["test_case_results"].append(
             {
                 "test_case": {
-                    "name": f"{test['number']} {test['name']}",
+                    "name": f"{test.number} {test.name}",
                     "code": None,
-                    "points": test["max_score"],
-                    "hidden": test["visibility"] != "visible",
+                    "points": test.max_score,
+                    "hidden": test.visibility != "visible",
                     "success_message": None,
                     "failure_message": None,
                 },
-                "passed": passed,
+                "passed": test.passed,
                 "error": otter_format.plain_message(test),
             }
         )
     graded = otter.GradingResults.from_ottr_json(json.dumps({"test_file_results": list(files.values())}))
     for test_file, part in zip(graded.results.values(), files):
         test_file.name = part.removesuffix(".py")
-    graded.set_output(ours["output"])
+    graded.set_output(ours.output)
     return graded.to_gradescope_dict(otter.AutograderConfig({"show_hidden": True}))
 
 
@@ -90,7 +90,7 @@ def test_results_json_is_what_otters_gradescope_autograder_writes(otter, graded,
     ours = graded["buggy"]
     converted = otter_format.gradescope_dict(ours, otter_format.autograder_config(arith))
     expected = ottr_equivalent(ours, otter)
-    assert converted == {**expected, "score": ours["score"]}
+    assert converted == {**expected, "score": ours.score}
     assert [t["name"] for t in converted["tests"]] == ["Public Tests", "public/test_public", "hidden/test_hidden"]
     public = converted["tests"][0]
     assert public["visibility"] == "visible" and public["status"] == "failed"
@@ -98,7 +98,7 @@ def test_results_json_is_what_otters_gradescope_autograder_writes(otter, graded,
     hidden = converted["tests"][2]
     assert hidden["visibility"] == "after_published" and (hidden["score"], hidden["max_score"]) == (8, 11)
     assert "❌ Test case failed\n        add is wrong on random floats" in hidden["output"]
-    assert converted["output"] == ours["output"] and converted["score"] == 10
+    assert converted["output"] == ours.output and converted["score"] == 10
 
 
 def test_partial_credit_is_kept_in_the_question_score(otter, graded, arith):
@@ -107,7 +107,7 @@ def test_partial_credit_is_kept_in_the_question_score(otter, graded, arith):
     hidden = next(t for t in converted["tests"] if t["name"] == "hidden/test_hidden")
     assert hidden["score"] == 6.0  # apply_twice 2 + scaler 2 + half of double's 4; add lost its 3
     assert "❌ Test case failed (2 of 4 points)" in hidden["output"]
-    assert converted["score"] == ours["score"] == sum(t.get("score", 0) for t in converted["tests"])
+    assert converted["score"] == ours.score == sum(t.get("score", 0) for t in converted["tests"])
 
 
 def test_hidden_tests_stay_hidden_when_the_assignment_says_so(otter, graded, arith):
@@ -118,7 +118,7 @@ def test_hidden_tests_stay_hidden_when_the_assignment_says_so(otter, graded, ari
 
 
 def test_a_run_that_could_not_grade_is_otters_catastrophic_failure(otter):
-    failed = results.grader_failure("the test runner crashed", execution_time=1.0, extra={})
+    failed = results.grader_failure("the test runner crashed", execution_time=1.0)
     converted = otter_format.gradescope_dict(failed)
     assert converted["score"] == 0
     assert [t["name"] for t in converted["tests"]] == ["Autograder Failed", "Autograder Exception"]

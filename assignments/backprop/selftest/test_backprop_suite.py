@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from autograder.authoring import variants
-from autograder.grading import pipeline
+from autograder.grading import pipeline, results_model
 from autograder.suite import assignment
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,14 +37,14 @@ def grade_all(jobs: list[tuple[Path, Path, int]]) -> list[pipeline.Grade]:
         return list(pool.map(lambda job: grade(*job), jobs))
 
 
-def module_of(test: dict) -> str:
+def module_of(test: results_model.TestResult) -> str:
     """The module a test grades, from its file name (``test_hidden_layers.py`` -> ``layers``)."""
-    return Path(test["extra_data"]["file"]).stem.split("_", 2)[2]
+    return Path(test.file).stem.split("_", 2)[2]
 
 
 def failed(outcome: pipeline.Grade) -> dict[str, str]:
     """Name -> output of every test that did not earn its full points."""
-    return {t["name"]: t["output"] for t in outcome.results["tests"] if t["score"] < t["max_score"]}
+    return {t.name: t.output for t in outcome.results.tests if t.score < t.max_score}
 
 
 @pytest.fixture(scope="module")
@@ -57,29 +57,29 @@ def test_reference_earns_full_marks_for_any_seed(reference_grades):
     for seed, outcome in zip(SEEDS, reference_grades):
         assert outcome.problems == [], (seed, outcome.problems)
         assert failed(outcome) == {}, seed
-        assert outcome.results["score"] == 100, seed
+        assert outcome.results.score == 100, seed
 
 
 def test_points_add_up_with_the_required_split(reference_grades):
-    tests = reference_grades[0].results["tests"]
+    tests = reference_grades[0].results.tests
     per_module = {module: 0.0 for module in MODULE_POINTS}
     public = 0.0
     for test in tests:
-        per_module[module_of(test)] += test["max_score"]
-        if test["visibility"] == "visible":
-            public += test["max_score"]
-            assert test["extra_data"]["file"].startswith("public/"), test["name"]
+        per_module[module_of(test)] += test.max_score
+        if test.visibility == "visible":
+            public += test.max_score
+            assert test.file.startswith("public/"), test.name
     assert per_module == MODULE_POINTS
     assert PUBLIC_POINTS[0] <= public <= PUBLIC_POINTS[1]
-    assert len({test["name"] for test in tests}) == len(tests), "every test has its own display name"
+    assert len({test.name for test in tests}) == len(tests), "every test has its own display name"
 
 
 def test_template_earns_zero_with_a_not_implemented_message_per_test(tmp_path):
     outcome = grade(BACKPROP.template, tmp_path / "results.json", seed=3)
     assert outcome.problems == []
-    assert outcome.results["score"] == 0
-    tests = outcome.results["tests"]
-    assert [t["name"] for t in tests if "NotImplementedError" not in t["output"]] == []
+    assert outcome.results.score == 0
+    tests = outcome.results.tests
+    assert [t.name for t in tests if "NotImplementedError" not in t.output] == []
 
 
 RECORDER = """
