@@ -271,7 +271,7 @@ def test_a_bug_loses_exactly_the_tests_of_what_it_breaks(bug_grades, bug):
 
 @pytest.mark.parametrize("bug", FINDING_KINDS)
 def test_a_failure_says_of_which_kind_it_is(bug_grades, bug):
-    failures = [test for test in bug_grades[bug].results["tests"] if test["status"] != "passed"]
+    failures = [test for test in bug_grades[bug].results.tests if not test.passed]
     assert failures
     for test in failures:
-        assert FINDING_KINDS[bug] in [finding["kind"] for finding in test["extra_data"]["findings"]], test["name"]
+        assert FINDING_KINDS[bug] in [finding.kind for finding in test.findings], test.name
