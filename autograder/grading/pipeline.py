@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grading import intake, results
@@ -55,6 +55,32 @@ start-up time (and ``unraisableexception`` forces two full garbage collections a
 MAX_IGNORED_SHOWN = 20
 
 
+PHASES = (
+    ("intake", "started", "intake_done"),
+    ("sandbox set-up (scratch, uid, plan)", "intake_done", "runner_started"),
+    ("runner start-up (Python, pytest, plugins)", "runner_started", "configured"),
+    ("collection of the suites", "configured", "collected"),
+    ("waiting for the worker", "collected", "worker_ready"),
+    ("tests", "worker_ready", "tests_done"),
+    ("runner exit", "tests_done", "runner_ended"),
+    ("sandbox kill, verdicts read", "runner_ended", "verdicts_read"),
+    ("results.json", "verdicts_read", "written"),
+)
+"""The phases of one grade, each ``(name, start event, end event)``: events of ``Grade.timings``."""
+
+
+@dataclass
+class SandboxRun:
+    """What a test runner left: its problem (or None), the manifest, the verdicts, the collection
+    errors and the timings of the grading process and the runner (``time.monotonic()`` by event)."""
+
+    problem: str | None
+    manifest: list[protocol.ManifestEntry] | None
+    verdicts: dict[str, protocol.Verdict]
+    collection_errors: list[dict]
+    timings: dict[str, float]
+
+
 @dataclass
 class Grade:
     """What grading one submission produced."""
@@ -67,6 +93,13 @@ class Grade:
     when the grading itself went right, whatever the score."""
     confinement: str = ""
     """How student code was confined (``isolation.Confinement.describe``), for the grader's log."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """``time.monotonic()`` of each event of ``PHASES`` that happened, and the worker's counts."""
+
+    def phases(self) -> dict[str, float]:
+        """Seconds of each phase of ``PHASES`` whose events both happened."""
+        t = self.timings
+        return {name: t[end] - t[start] for name, start, end in PHASES if start in t and end in t}
 
 
 def default_seed(submission: Submission) -> int:
@@ -229,9 +262,8 @@ def run_in_sandbox(
     results_path: Path,
     hidden_paths: tuple[Path, ...],
     runner_options: tuple[str, ...],
-) -> tuple[str | None, list[protocol.ManifestEntry] | None, dict[str, protocol.Verdict], list[dict]]:
-    """Stage the submission, run the suites against it, kill every sandboxed process; return the
-    runner's problem (or None), the manifest, the verdicts and the collection errors. Raises
+) -> SandboxRun:
+    """Stage the submission, run the suites against it, kill every sandboxed process. Raises
     ``SandboxError`` when the sandbox cannot be set up at all."""
     confinement = isolation.available()
     with contextlib.ExitStack() as stack:
@@ -257,13 +289,20 @@ def run_in_sandbox(
             concealed_paths=[str(assignment.root.resolve())],
             confinement=confinement.value,
         ).write(run_dir)
+        runner_started = time.monotonic()
         problem = run_suite(assignment, run_dir, *runner_options)
+        runner_ended = time.monotonic()
         if uid is not None:
             kill_all(uid)
-        manifest = protocol.read_manifest(run_dir)
-        verdicts = protocol.read_verdicts(run_dir)
-        collection_errors = protocol.read_lines(run_dir / protocol.COLLECTION_ERRORS)
-    return problem, manifest, verdicts, collection_errors
+        run = SandboxRun(
+            problem,
+            protocol.read_manifest(run_dir),
+            protocol.read_verdicts(run_dir),
+            protocol.read_lines(run_dir / protocol.COLLECTION_ERRORS),
+            protocol.read_timings(run_dir),
+        )
+    run.timings.update(runner_started=runner_started, runner_ended=runner_ended, verdicts_read=time.monotonic())
+    return run
 
 
 def check_setup(assignment: Assignment) -> isolation.Confinement:
@@ -273,9 +312,8 @@ def check_setup(assignment: Assignment) -> isolation.Confinement:
     names the fix."""
     blank = Submission(missing=list(assignment.files))
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as tmp:
-        problem, _, _, collection_errors = run_in_sandbox(
-            assignment, blank, 0, Path(tmp) / "results.json", (), ("--autograder-check-setup",)
-        )
+        run = run_in_sandbox(assignment, blank, 0, Path(tmp) / "results.json", (), ("--autograder-check-setup",))
+    problem, collection_errors = run.problem, run.collection_errors
     if problem is None and collection_errors:
         problem = f"could not collect {collection_errors[0]['nodeid']}: {collection_errors[0]['message']}"
     if problem is not None:
@@ -310,17 +348,21 @@ def grade(
     Raises ``intake.IntakeError`` for a submission that cannot be used at all.
     """
     started = time.perf_counter()
+    timings = {"started": time.monotonic()}
     submission = intake.collect(path, assignment)
+    timings["intake_done"] = time.monotonic()
     seed = default_seed(submission) if seed is None else seed
     extra = {"assignment": assignment.name, "seed": seed}
     try:
-        problem, manifest, verdicts, collection_errors = run_in_sandbox(
+        run = run_in_sandbox(
             assignment, submission, seed, results_path, hidden_paths, ("--maxfail=1",) if stop_at_first_failure else ()
         )
     except SandboxError as err:  # the setup's fault, said in one line; results.json all the same
-        problem, manifest, verdicts, collection_errors = str(err), None, {}, []
+        run = SandboxRun(str(err), None, {}, [], {})
     except Exception as err:  # a grader-side failure must still leave a valid results.json
-        problem, manifest, verdicts, collection_errors = f"{type(err).__name__}: {err}", None, {}, []
+        run = SandboxRun(f"{type(err).__name__}: {err}", None, {}, [], {})
+    problem, manifest, verdicts, collection_errors = run.problem, run.manifest, run.verdicts, run.collection_errors
+    timings.update(run.timings)
     problems = [f"could not collect {e['nodeid']}: {e['message']}" for e in collection_errors]
     problems += [f"grader error in {v.nodeid}: {v.message}" for v in verdicts.values() if v.grader_error]
     elapsed = time.perf_counter() - started
@@ -345,4 +387,7 @@ def grade(
             extra=extra,
         )
     results.write(results_path, report)
-    return Grade(results=report, submission=submission, seed=seed, problems=problems, confinement=confinement)
+    timings["written"] = time.monotonic()
+    return Grade(
+        results=report, submission=submission, seed=seed, problems=problems, confinement=confinement, timings=timings
+    )

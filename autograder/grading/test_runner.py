@@ -9,6 +9,7 @@ the verdicts to ``DIR`` (see ``autograder.suite.protocol``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -84,6 +85,10 @@ class GradingRun:
     """The state of a grading run inside the test-runner process."""
 
     def __init__(self, run_dir: Path, start_worker: bool = True) -> None:
+        self.timings: dict[str, float] = {"configured": time.monotonic()}
+        """``time.monotonic()`` at the end of each phase of the run (``configured``: Python, pytest
+        and the plugins loaded; ``collected``; ``worker_ready``: the worker started, the student's
+        modules imported; ``tests_done``), and the worker's own timings; written at the end."""
         self.dir = run_dir
         self.plan = protocol.RunPlan.read(run_dir)
         self.assignment = assignments.load(self.plan.assignment, Path(self.plan.project))
@@ -112,6 +117,7 @@ class GradingRun:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """A worker that cannot start stops the run here, before any test, with the problem in
         ``protocol.SETUP_PROBLEM``; with ``--autograder-check-setup`` the run stops here anyway."""
+        self.timings["collected"] = time.monotonic()
         if session.config.option.collectonly:
             return
         if self.setup_problem is None:
@@ -119,6 +125,7 @@ class GradingRun:
                 self.worker.wait_until_ready()
             except SandboxError as err:
                 self.setup_problem = str(err)
+        self.timings["worker_ready"] = time.monotonic()
         if self.setup_problem is not None:
             (self.dir / protocol.SETUP_PROBLEM).write_text(self.setup_problem)
             pytest.exit(self.setup_problem, returncode=pytest.ExitCode.INTERRUPTED)
@@ -133,5 +140,9 @@ class GradingRun:
                 {"nodeid": report.nodeid, "message": str(report.longrepr)[-2000:]},
             )
 
+    def pytest_sessionfinish(self) -> None:
+        self.timings["tests_done"] = time.monotonic()
+
     def close(self) -> None:
         self.worker.close()
+        protocol.write_timings(self.dir, {**self.timings, **self.worker.timings})

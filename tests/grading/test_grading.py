@@ -92,6 +92,25 @@ def test_blank_template_gets_zero_with_a_message_per_test(arith, tmp_path):
         assert "NotImplementedError" in test["output"] and "not implemented" in test["output"], test
 
 
+def test_a_grade_times_each_of_its_phases_and_counts_the_round_trips(arith, tmp_path):
+    outcome = run(arith, arith.solution, tmp_path)
+    phases = outcome.phases()
+    assert list(phases) == [name for name, _, _ in pipeline.PHASES]
+    assert all(seconds >= 0 for seconds in phases.values()), phases
+    assert sum(phases.values()) == pytest.approx(outcome.timings["written"] - outcome.timings["started"])
+    assert outcome.timings["requests"] >= len(outcome.results["tests"])  # each test calls the student's code
+    assert 0 < outcome.timings["seconds_in_requests"] < phases["tests"]
+
+
+def test_a_runner_that_dies_leaves_the_phases_it_saw(arith, tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "RUNNER_CONFIG", tmp_path / "missing.ini")  # pytest stops at once
+    outcome = run(arith, arith.solution, tmp_path)
+    assert outcome.problems
+    phases = outcome.phases()
+    assert "runner start-up (Python, pytest, plugins)" not in phases and "tests" not in phases
+    assert {"intake", "sandbox set-up (scratch, uid, plan)", "results.json"} <= set(phases)
+
+
 @pytest.mark.parametrize(
     ("spoil", "message"),
     [
