@@ -127,9 +127,9 @@ def run_suite(assignment: Assignment, run_dir: Path, *options: str) -> str | Non
     """Run the assignment's suites in a test-runner process (``options`` are further pytest
     options); a grader-side problem, or None."""
     tests = assignment.tests
-    # --assert=plain and --tb=no: students never see pytest's introspection or tracebacks (the
-    # verdicts carry their own messages), and rewriting the suites on every run (no bytecode cache
-    # is written) or formatting a traceback per failed test (20 ms each) would only cost time; nor
+    # --assert=plain, --tb=no and -rN: students never see pytest's introspection, tracebacks or
+    # summary of failures (the verdicts carry their own messages), and rewriting the suites on every
+    # run (no bytecode cache is written) or listing every failed test would only cost time; nor
     # is there output to capture per test (what student code prints is captured by the worker). A
     # suite file that cannot be collected is the grader's problem: the other files are still graded.
     command = [
@@ -159,6 +159,7 @@ def run_suite(assignment: Assignment, run_dir: Path, *options: str) -> str | Non
         "-q",
         "--no-header",
         "--tb=no",
+        "-rN",
         "--continue-on-collection-errors",
         *options,
     ]

@@ -52,6 +52,28 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         run.close()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
+    """A failed phase of a test reported with the exception's one line, not pytest's formatted
+    traceback (20 ms per failed test, and never shown: the verdicts carry their own messages);
+    a skip, and a test whose phase passed, are left to pytest."""
+    excinfo = call.excinfo
+    if excinfo is None or isinstance(excinfo.value, pytest.skip.Exception) or call.when == "collect":
+        return None
+    return pytest.TestReport(
+        item.nodeid,
+        item.location,
+        dict.fromkeys(item.keywords, 1),
+        "failed",
+        excinfo.exconly()[-2000:],
+        call.when,
+        duration=call.duration,
+        start=call.start,
+        stop=call.stop,
+        user_properties=item.user_properties,
+    )
+
+
 class RemoteStudent(Student):
     """Calls go to ``worker``. ``missing`` maps the modules that were not submitted to the
     message a call into them raises (``"activations.py was not submitted"``)."""

@@ -380,3 +380,22 @@ def test_ended_within_notices_the_end_at_once_and_reports_a_process_still_runnin
         slow.wait()
     quick = subprocess.Popen([sys.executable, "-c", "pass"])
     assert pipeline.ended_within(quick, 30.0)
+
+
+def test_the_runner_reports_a_failure_in_one_line_and_leaves_skips_to_pytest(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_fails():
+            raise ValueError("the one line")
+
+        def test_skipped():
+            pytest.skip("not today")
+        """
+    )
+    result = pytester.inline_run("-p", "autograder.grading.test_runner", "-p", "no:cacheprovider")
+    failed = result.getfailures()
+    assert [report.longrepr for report in failed] == ["ValueError: the one line"]
+    skipped = [report for report in result.getreports("pytest_runtest_logreport") if report.skipped]
+    assert len(skipped) == 1 and skipped[0].longrepr[2] == "Skipped: not today"
