@@ -16,7 +16,6 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -24,34 +23,14 @@ from pathlib import Path
 
 from autograder.grading import intake, results
 from autograder.grading.intake import Submission
+from autograder.grading.prestarted_runner import PreStartedRunner, RunnerGone
+from autograder.grading.runner_command import runner_command, runner_environment
 from autograder.sandbox import isolation
 from autograder.sandbox.uids import UidLease, kill_all, prepare_scratch
 from autograder.suite import protocol
 from autograder.suite.assignment import Assignment
 from autograder.suite.errors import SandboxError
 
-RUNNER_CONFIG = Path(__file__).parent / "test_runner.ini"
-UNUSED_PYTEST_PLUGINS = (
-    "cacheprovider",
-    "debugging",
-    "doctest",
-    "faulthandler",
-    "junitxml",
-    "legacypath",
-    "logging",
-    "pastebin",
-    "setuponly",
-    "setupplan",
-    "stepwise",
-    "subtests",
-    "threadexception",
-    "unraisableexception",
-    "unittest",
-)
-"""pytest's default plugins the runner leaves out: suites need collection, fixtures, markers,
-skipping, ``tmp_path``, ``monkeypatch`` and warnings, not these. No student code runs in the
-runner, so there is nothing for the exception hooks to report; loading the plugins only costs
-start-up time (and ``unraisableexception`` forces two full garbage collections at exit)."""
 MAX_IGNORED_SHOWN = 20
 
 
@@ -108,62 +87,32 @@ def default_seed(submission: Submission) -> int:
     return int.from_bytes(digest.digest()[:4], "big") % 1_000_000
 
 
-def runner_environment(run_dir: Path) -> dict[str, str]:
-    """A clean environment for the test runner: nothing of the caller's pytest settings."""
-    keep = ("PATH", "LANG", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "TMPDIR")
-    env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.update(
-        HOME=str(run_dir),
-        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        OPENBLAS_NUM_THREADS="1",
-        OMP_NUM_THREADS="1",
-        MKL_NUM_THREADS="1",
-    )
-    return env
-
-
-def run_suite(assignment: Assignment, run_dir: Path, *options: str) -> str | None:
+def run_suite(
+    assignment: Assignment, run_dir: Path, *options: str, runner: PreStartedRunner | None = None
+) -> str | None:
     """Run the assignment's suites in a test-runner process (``options`` are further pytest
-    options); a grader-side problem, or None."""
-    tests = assignment.tests
-    # --assert=plain, --tb=no and -rN: students never see pytest's introspection, tracebacks or
-    # summary of failures (the verdicts carry their own messages), and rewriting the suites on every
-    # run (no bytecode cache is written) or listing every failed test would only cost time; nor
-    # is there output to capture per test (what student code prints is captured by the worker). A
-    # suite file that cannot be collected is the grader's problem: the other files are still graded.
-    command = [
-        sys.executable,
-        "-I",
-        "-m",
-        "pytest",
-        str(tests),
-        "-c",
-        str(RUNNER_CONFIG),
-        "--rootdir",
-        str(tests),
-        "--confcutdir",
-        str(tests),
-        "-o",
-        f"pythonpath={tests}",
-        *(part for name in UNUSED_PYTEST_PLUGINS for part in ("-p", f"no:{name}")),
-        "-p",
-        "autograder.suite.plugin",
-        "-p",
-        "autograder.grading.test_runner",
-        "--autograder-run",
-        str(run_dir),
-        "--strict-markers",
-        "--assert=plain",
-        "--capture=no",
-        "-q",
-        "--no-header",
-        "--tb=no",
-        "-rN",
-        "--continue-on-collection-errors",
-        *options,
-    ]
+    options; without any, a fork of ``runner`` when given); a grader-side problem, or None."""
     timeout = assignment.limits.suite_timeout_seconds
+    if runner is not None and not options:
+        try:
+            code = runner.run(run_dir, timeout)
+        except RunnerGone as err:
+            return str(err)
+    else:
+        code = run_runner_process(runner_command(assignment, run_dir, *options), run_dir, timeout)
+    if code is None:
+        return f"the grading run took longer than its limit of {timeout} s and was stopped"
+    if (run_dir / protocol.SETUP_PROBLEM).exists():
+        return (run_dir / protocol.SETUP_PROBLEM).read_text()
+    if code in (0, 1):
+        return None
+    tail = (run_dir / "runner.log").read_text(errors="replace")[-1500:]
+    return f"the test runner ended with exit code {code}:\n{tail}"
+
+
+def run_runner_process(command: list[str], run_dir: Path, timeout: float) -> int | None:
+    """Run a test runner of its own; its exit code, or None when it took longer than ``timeout``
+    seconds and was killed."""
     with (run_dir / "runner.log").open("wb") as log:
         runner = subprocess.Popen(
             command,
@@ -177,14 +126,8 @@ def run_suite(assignment: Assignment, run_dir: Path, *options: str) -> str | Non
         if not ended_within(runner, timeout):
             os.killpg(runner.pid, signal.SIGKILL)
             runner.wait()
-            return f"the grading run took longer than its limit of {timeout} s and was stopped"
-        code = runner.wait()
-    if (run_dir / protocol.SETUP_PROBLEM).exists():
-        return (run_dir / protocol.SETUP_PROBLEM).read_text()
-    if code in (0, 1):
-        return None
-    tail = (run_dir / "runner.log").read_text(errors="replace")[-1500:]
-    return f"the test runner ended with exit code {code}:\n{tail}"
+            return None
+        return runner.wait()
 
 
 def ended_within(process: subprocess.Popen, seconds: float) -> bool:
@@ -263,9 +206,10 @@ def run_in_sandbox(
     results_path: Path,
     hidden_paths: tuple[Path, ...],
     runner_options: tuple[str, ...],
+    runner: PreStartedRunner | None = None,
 ) -> SandboxRun:
-    """Stage the submission, run the suites against it, kill every sandboxed process. Raises
-    ``SandboxError`` when the sandbox cannot be set up at all."""
+    """Stage the submission, run the suites against it (in a fork of ``runner`` when given),
+    kill every sandboxed process. Raises ``SandboxError`` when the sandbox cannot be set up at all."""
     confinement = isolation.available()
     with contextlib.ExitStack() as stack:
         run_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="autograder-run-")))
@@ -291,7 +235,7 @@ def run_in_sandbox(
             confinement=confinement.value,
         ).write(run_dir)
         runner_started = time.monotonic()
-        problem = run_suite(assignment, run_dir, *runner_options)
+        problem = run_suite(assignment, run_dir, *runner_options, runner=runner)
         runner_ended = time.monotonic()
         if uid is not None:
             kill_all(uid)
@@ -339,6 +283,7 @@ def grade(
     seed: int | None = None,
     hidden_paths: tuple[Path, ...] = (),
     stop_at_first_failure: bool = False,
+    runner: PreStartedRunner | None = None,
 ) -> Grade:
     """Grade the submission at ``path`` and write ``results_path``.
 
@@ -346,6 +291,8 @@ def grade(
     autograder source, the submission metadata and the results folder).
     ``stop_at_first_failure`` ends the run at the first failed test, leaving the rest without a
     verdict (scored 0): enough to prove that a known-buggy submission loses points, much faster.
+    ``runner``: a pre-started test runner to fork the run from (many submissions of one
+    assignment), instead of starting one.
     Raises ``intake.IntakeError`` for a submission that cannot be used at all.
     """
     started = time.perf_counter()
@@ -356,7 +303,13 @@ def grade(
     extra = {"assignment": assignment.name, "seed": seed}
     try:
         run = run_in_sandbox(
-            assignment, submission, seed, results_path, hidden_paths, ("--maxfail=1",) if stop_at_first_failure else ()
+            assignment,
+            submission,
+            seed,
+            results_path,
+            hidden_paths,
+            ("--maxfail=1",) if stop_at_first_failure else (),
+            runner,
         )
     except SandboxError as err:  # the setup's fault, said in one line; results.json all the same
         run = SandboxRun(str(err), None, {}, [], {})

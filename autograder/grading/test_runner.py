@@ -5,11 +5,24 @@ With ``--autograder-run DIR`` it reads the plan the grading process wrote (``DIR
 starts the sandboxed worker holding the student's modules, and gives the suites' fixtures a
 ``RemoteStudent`` that sends every call there; the suites' plugin then writes the manifest and
 the verdicts to ``DIR`` (see ``autograder.suite.protocol``).
+
+With ``--autograder-serve FD`` as well, the runner is pre-started for many submissions (see
+``autograder.grading.prestarted_runner``): it collects the suites and imports the reference
+solution and the provided modules once, runs no test itself, and then, for each run folder named
+by a line on its standard input, forks a fresh process that grades that run exactly as a runner of
+its own would (its own worker, plan, manifest and verdicts) and writes ``started PID`` and then
+``ended CODE`` (the child's exit code, as pytest's) as lines to file descriptor ``FD``. The
+forked process inherits only what the runner had before any test ran, so nothing of one
+submission's run reaches the next.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 import time
+import traceback
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -20,7 +33,7 @@ from autograder.sandbox.worker_process import SandboxConfig, Worker
 from autograder.suite import assignment as assignments
 from autograder.suite import protocol
 from autograder.suite.errors import SandboxError, StudentError
-from autograder.suite.plugin import RUN_KEY
+from autograder.suite.plugin import RUN_KEY, provided_modules, reference_modules
 from autograder.suite.proxy import CallResult, Student
 
 
@@ -32,6 +45,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="grade: read the plan from DIR/plan.json, write the manifest and verdicts to DIR",
     )
     group.addoption(
+        "--autograder-serve",
+        metavar="FD",
+        type=int,
+        help="with --autograder-run: collect once, then grade the run folder of each line of stdin in a fork "
+        "(replies on FD)",
+    )
+    group.addoption(
         "--autograder-check-setup",
         action="store_true",
         help="with --autograder-run: start the worker, then stop before any test (a setup problem is written to DIR)",
@@ -40,10 +60,65 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     run_dir = config.getoption("--autograder-run", default=None)
-    run = GradingRun(Path(run_dir), start_worker=not config.option.collectonly) if run_dir else None
+    serving = config.getoption("--autograder-serve", default=None) is not None
+    run = GradingRun(Path(run_dir), start_worker=not (config.option.collectonly or serving)) if run_dir else None
     config.stash[RUN_KEY] = run
     if run is not None:
         config.pluginmanager.register(run, "autograder-grading-run")  # its hooks: collection errors
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """A pre-started runner serves run folders instead of running the tests itself."""
+    reply_fd = session.config.getoption("--autograder-serve", default=None)
+    run = session.config.stash.get(RUN_KEY, None)
+    if reply_fd is None or run is None or run.forked:
+        return None
+    reference_modules(run.assignment)  # imported once, before any fork
+    provided_modules(run.assignment)
+    for line in sys.stdin:
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the child, which never returns
+            grade_forked(session, Path(line.rstrip("\n")), reply_fd)
+        os.write(reply_fd, f"started {child}\n".encode())
+        _, status = os.waitpid(child, 0)
+        os.write(reply_fd, f"ended {os.waitstatus_to_exitcode(status)}\n".encode())
+    return True
+
+
+def grade_forked(session: pytest.Session, run_dir: Path, reply_fd: int) -> None:
+    """In a process forked from a pre-started runner: grade the run of ``run_dir`` (its own
+    session, standard streams on ``run_dir/runner.log``, the manifest and collection errors of the
+    runner's collection) and exit with pytest's code for it."""
+    code = pytest.ExitCode.INTERNAL_ERROR
+    try:
+        os.setsid()
+        os.chdir(run_dir)
+        log = os.open(run_dir / "runner.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        for source, target in ((devnull, 0), (log, 1), (log, 2)):
+            os.dup2(source, target)
+        for fd in (devnull, log, reply_fd):
+            os.close(fd)
+        config = session.config
+        collecting = config.stash[RUN_KEY]
+        for name in (protocol.MANIFEST, protocol.COLLECTION_ERRORS):
+            if (collecting.dir / name).exists():
+                shutil.copyfile(collecting.dir / name, run_dir / name)
+        config.pluginmanager.unregister(collecting)
+        run = GradingRun(run_dir, forked=True)
+        config.stash[RUN_KEY] = run
+        config.pluginmanager.register(run, "autograder-grading-run")
+        try:
+            code = run.run_tests(session)
+        finally:
+            run.close()
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(code)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -106,7 +181,10 @@ class RemoteStudent(Student):
 class GradingRun:
     """The state of a grading run inside the test-runner process."""
 
-    def __init__(self, run_dir: Path, start_worker: bool = True) -> None:
+    def __init__(self, run_dir: Path, start_worker: bool = True, forked: bool = False) -> None:
+        self.forked = forked
+        """Whether this run is in a process forked from a pre-started runner, which collected the
+        suites before the run began."""
         self.timings: dict[str, float] = {"configured": time.monotonic()}
         """``time.monotonic()`` at the end of each phase of the run (``configured``: Python, pytest
         and the plugins loaded; ``collected``; ``worker_ready``: the worker started, the student's
@@ -135,13 +213,23 @@ class GradingRun:
             except SandboxError as err:
                 self.setup_problem = str(err)
         self.student = RemoteStudent(self.worker, self.plan.modules, self.plan.missing)
+        if forked:
+            self.timings["collected"] = self.timings["configured"]
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """A worker that cannot start stops the run here, before any test, with the problem in
         ``protocol.SETUP_PROBLEM``; with ``--autograder-check-setup`` the run stops here anyway."""
         self.timings["collected"] = time.monotonic()
-        if session.config.option.collectonly:
+        if session.config.option.collectonly or session.config.getoption("--autograder-serve") is not None:
             return
+        if not self.worker_ready():
+            pytest.exit(self.setup_problem, returncode=pytest.ExitCode.INTERRUPTED)
+        if session.config.getoption("--autograder-check-setup"):
+            pytest.exit("the worker started", returncode=pytest.ExitCode.OK)
+
+    def worker_ready(self) -> bool:
+        """Wait until the worker is ready; False, with the problem in ``setup_problem`` and in
+        ``protocol.SETUP_PROBLEM``, when it cannot start."""
         if self.setup_problem is None:
             try:
                 self.worker.wait_until_ready()
@@ -150,9 +238,18 @@ class GradingRun:
         self.timings["worker_ready"] = time.monotonic()
         if self.setup_problem is not None:
             (self.dir / protocol.SETUP_PROBLEM).write_text(self.setup_problem)
-            pytest.exit(self.setup_problem, returncode=pytest.ExitCode.INTERRUPTED)
-        if session.config.getoption("--autograder-check-setup"):
-            pytest.exit("the worker started", returncode=pytest.ExitCode.OK)
+            return False
+        return True
+
+    def run_tests(self, session: pytest.Session) -> pytest.ExitCode:
+        """In a forked runner: run every collected test against this run's worker; pytest's exit
+        code for the run."""
+        if not self.worker_ready():
+            return pytest.ExitCode.INTERRUPTED
+        session.testsfailed = 0
+        session.config.hook.pytest_runtestloop(session=session)
+        self.pytest_sessionfinish()
+        return pytest.ExitCode.TESTS_FAILED if session.testsfailed else pytest.ExitCode.OK
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A suite file that cannot be collected is a grader problem; the grading process says so."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from autograder.grading import pipeline, results, stubs
+from autograder.grading import pipeline, results, runner_command, stubs
 from autograder.suite import assignment
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
@@ -103,7 +103,7 @@ def test_a_grade_times_each_of_its_phases_and_counts_the_round_trips(arith, tmp_
 
 
 def test_a_runner_that_dies_leaves_the_phases_it_saw(arith, tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline, "RUNNER_CONFIG", tmp_path / "missing.ini")  # pytest stops at once
+    monkeypatch.setattr(runner_command, "RUNNER_CONFIG", tmp_path / "missing.ini")  # pytest stops at once
     outcome = run(arith, arith.solution, tmp_path)
     assert outcome.problems
     phases = outcome.phases()
