@@ -121,10 +121,28 @@ def grade_forked(session: pytest.Session, run_dir: Path, reply_fd: int) -> None:
         os._exit(code)
 
 
+EXIT_STATUS_KEY = pytest.StashKey[int]()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[EXIT_STATUS_KEY] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
+    """Close the run (the worker killed, the timings written) and, once the session has run its
+    tests (passed or failed), end the process at once: everything the grading process reads is
+    written, and tearing down an interpreter with numpy and pytest loaded would only cost time.
+    Any other end (a usage error, an interrupt) goes on as usual, so pytest can report it."""
     run = config.stash.get(RUN_KEY, None)
-    if run is not None:
-        run.close()
+    if run is None:
+        return
+    run.close()
+    status = config.stash.get(EXIT_STATUS_KEY, None)
+    if status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(status)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -23,7 +23,6 @@ import math
 import sys
 import time
 import zlib
-from dataclasses import asdict
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -381,7 +380,7 @@ def finish_test(item: pytest.Item, failures: list[tuple[str, bool, list[dict]]])
         findings=[finding for _, _, found in failures for finding in found],
     )
     if run is not None:
-        protocol.append_line(run.dir / protocol.VERDICTS, asdict(verdict))
+        protocol.append_line(run.dir / protocol.VERDICTS, vars(verdict))  # its fields: JSON already
     else:
         item.config.stash.setdefault(LOCAL_VERDICTS_KEY, []).append((points_of(item), verdict))
 

@@ -92,7 +92,7 @@ class Verdict:
 
 
 def write_manifest(run_dir: Path, entries: list[ManifestEntry]) -> None:
-    (run_dir / MANIFEST).write_text(json.dumps([asdict(e) for e in entries], indent=1))
+    (run_dir / MANIFEST).write_text(json.dumps([vars(e) for e in entries], indent=1))  # flat records
 
 
 def read_manifest(run_dir: Path) -> list[ManifestEntry] | None:
