@@ -60,7 +60,7 @@ def runner_command(assignment: Assignment, run_dir: Path, *options: str) -> list
         sys.executable,
         "-I",
         "-m",
-        "pytest",
+        "autograder.grading.runner_main",
         str(tests),
         "-c",
         str(RUNNER_CONFIG),

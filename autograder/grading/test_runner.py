@@ -28,8 +28,9 @@ from pathlib import Path
 
 import pytest
 
+from autograder.grading import runner_main
 from autograder.sandbox.isolation import Confinement
-from autograder.sandbox.worker_process import SandboxConfig, Worker
+from autograder.sandbox.worker_process import Worker
 from autograder.suite import assignment as assignments
 from autograder.suite import protocol
 from autograder.suite.errors import SandboxError, StudentError
@@ -214,18 +215,12 @@ class GradingRun:
         """Why no worker can start (a grader problem, said once), or None."""
         confinement = Confinement(self.plan.confinement)
         print(f"autograder: student code runs with confinement {confinement.describe()}", flush=True)
-        self.worker = Worker(
-            SandboxConfig(
-                scratch=Path(self.plan.scratch),
-                limits=self.assignment.limits,
-                uid=self.plan.uid,
-                hidden_paths=tuple(Path(p) for p in self.plan.hidden_paths),
-                concealed_paths=tuple(Path(p) for p in self.plan.concealed_paths),
-                confinement=confinement,
-                preload=tuple(m for m in self.plan.modules if m not in self.plan.missing),
-            )
-        )
-        if start_worker:
+        started = runner_main.take_started(run_dir) if start_worker else None
+        if started is not None:  # started by the runner's entry point, before pytest loaded
+            self.worker, self.setup_problem = started
+        else:
+            self.worker = runner_main.sandbox_worker(self.plan, self.assignment)
+        if start_worker and started is None:
             try:
                 self.worker.start()  # the worker starts and imports the student's modules during collection
             except SandboxError as err:

@@ -100,6 +100,7 @@ def test_a_grade_times_each_of_its_phases_and_counts_the_round_trips(arith, tmp_
     assert sum(phases.values()) == pytest.approx(outcome.timings["written"] - outcome.timings["started"])
     assert outcome.timings["requests"] >= len(outcome.results["tests"])  # each test calls the student's code
     assert 0 < outcome.timings["seconds_in_requests"] < phases["tests"]
+    assert outcome.timings["spawned"] < outcome.timings["configured"]  # the worker starts before pytest loads
 
 
 def test_a_runner_that_dies_leaves_the_phases_it_saw(arith, tmp_path, monkeypatch):
