@@ -4,7 +4,9 @@ same suites run in-process, and against ``otter run`` on one tiny question.
 - ``autograder grade``: the command, a whole process, on the reference and on the blank template;
 - in-process: the peers' in-process grader (``benchmarks/peers/inprocess_grader.py``): pytest
   with the suites in local mode (``LocalStudent`` imports the student's modules into the test
-  process) and the reference in that process, the same tests, seed and checks;
+  process) and the reference in that process, the same tests, seed and checks, with the pytest
+  options our runner uses (``LEAN_OPTIONS``: plain asserts, no tracebacks, no summary, only the
+  plugins a suite needs), so that it is the floor of running the suites, not pytest's defaults;
 - ``otter run`` (otter-grader 7, the ``otter`` extra) of a one-line script against one question
   with one test case (``x == 1``): the least otter can grade.
 
@@ -31,6 +33,7 @@ from pathlib import Path
 import graders
 import inprocess_grader
 
+from autograder.grading.runner_command import UNUSED_PYTEST_PLUGINS
 from autograder.suite import assignment as assignments
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +52,12 @@ def test_q1(env):
 """
 
 
+LEAN_OPTIONS = " ".join(
+    ["--assert=plain", "--tb=no", "-rN", "--capture=no", *(f"-p no:{name}" for name in UNUSED_PYTEST_PLUGINS)]
+)
+"""The pytest options of our test runner, given to the in-process run through ``PYTEST_ADDOPTS``."""
+
+
 def tiny_otter_zip(folder: Path) -> Path:
     """``otter generate`` of one question with one test case; the autograder zip."""
     (folder / "tests").mkdir(parents=True)
@@ -58,11 +67,11 @@ def tiny_otter_zip(folder: Path) -> Path:
     return folder / "autograder.zip"
 
 
-def timed(command: list[str], results: Path) -> tuple[float, float]:
+def timed(command: list[str], results: Path, environment: dict[str, str]) -> tuple[float, float]:
     """Seconds of one run of ``command`` and the score in the ``results.json`` it wrote."""
     results.unlink(missing_ok=True)
     started = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=False, capture_output=True)
+    subprocess.run(command, cwd=ROOT, env=environment, check=False, capture_output=True)
     seconds = time.perf_counter() - started
     return seconds, graders.gradescope_score(results.parent.parent)
 
@@ -104,7 +113,8 @@ def main() -> None:
         labels = list(commands)
         for number in range(options.rounds + 1):  # the first round warms the caches and is not counted
             for label in labels[number % len(labels) :] + labels[: number % len(labels)]:
-                wall, score = timed(commands[label], runs[label] / "results" / "results.json")
+                lean = {**os.environ, "PYTEST_ADDOPTS": LEAN_OPTIONS} if label.startswith("in-process") else None
+                wall, score = timed(commands[label], runs[label] / "results" / "results.json", lean)
                 if number:
                     seconds[label].append(wall)
                     scores[label].add(score)
