@@ -13,7 +13,9 @@ the wall time, submissions per second and the speed-up over the first job count,
 submission whose score differs between job counts (there should be none). With ``--one-by-one``,
 each job count also grades the class as many single ``autograder grade`` runs would
 (``pipeline.grade`` with a test runner of its own per submission, on as many threads as jobs),
-right after the batch: that run's wall time, and every score that differs from the batch's.
+right after the batch: that run's wall time, and every score that differs from the batch's. Each
+pass also gives the CPU time of all its processes (which another load on the machine changes
+little, unlike the wall time).
 
 Run from the repository root:
 ``.venv/bin/python benchmarks/batch_throughput.py [--assignment backprop] [--submissions 200] [--jobs 1 2] [--one-by-one]``
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -94,6 +97,14 @@ def make_class(task: Assignment, total: int, folder: Path) -> dict[str, int]:
     return counts
 
 
+def cpu_seconds() -> float:
+    """CPU time (user and system) of this process and of every process it has waited for."""
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    )
+
+
 def grade_one_by_one(task: Assignment, folder: Path, out: Path, jobs: int) -> dict[str, float]:
     """Every submission of ``folder`` graded with a test runner of its own, ``jobs`` at a time;
     the score of each by id."""
@@ -123,15 +134,19 @@ def main() -> None:
         print(f"{task.name}: {args.submissions} submissions ({mix}); {os.cpu_count()} cores", flush=True)
         rows = []
         for jobs in args.jobs:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), cpu_seconds()
             summary = batch.grade_class(task, root / "class", root / f"out-{jobs}", jobs=jobs)
             wall = time.perf_counter() - started
             rows.append((jobs, wall, summary))
-            print(f"  graded with {jobs} job(s) in {wall:.1f} s", flush=True)
+            print(f"  graded with {jobs} job(s) in {wall:.1f} s, {cpu_seconds() - cpu:.1f} s of CPU", flush=True)
             if args.one_by_one:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), cpu_seconds()
                 alone = grade_one_by_one(task, root / "class", root / f"alone-{jobs}", jobs)
-                print(f"  one by one on {jobs} thread(s) in {time.perf_counter() - started:.1f} s", flush=True)
+                print(
+                    f"  one by one on {jobs} thread(s) in {time.perf_counter() - started:.1f} s, "
+                    f"{cpu_seconds() - cpu:.1f} s of CPU",
+                    flush=True,
+                )
                 differ = [s for s in summary["submissions"] if s["score"] is not None and s["score"] != alone[s["id"]]]
                 for row in differ:
                     print(f"  {row['id']}: batch {row['score']}, one by one {alone[row['id']]}")
