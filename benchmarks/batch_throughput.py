@@ -11,9 +11,9 @@ Builds a class of N submissions of an assignment (default: ``backprop``, 200):
 Then grades the whole class from scratch (a fresh output folder) once per job count, and prints
 the wall time, submissions per second and the speed-up over the first job count, and any
 submission whose score differs between job counts (there should be none). With ``--one-by-one``,
-each job count also grades the class as many single ``autograder grade`` runs would
+each job count first grades the class as many single ``autograder grade`` runs would
 (``pipeline.grade`` with a test runner of its own per submission, on as many threads as jobs),
-right after the batch: that run's wall time, and every score that differs from the batch's. Each
+then as the batch: that run's wall time, and every score of the batch that differs from it. Each
 pass also gives the CPU time of all its processes (which another load on the machine changes
 little, unlike the wall time).
 
@@ -106,16 +106,20 @@ def cpu_seconds() -> float:
 
 
 def grade_one_by_one(task: Assignment, folder: Path, out: Path, jobs: int) -> dict[str, float]:
-    """Every submission of ``folder`` graded with a test runner of its own, ``jobs`` at a time;
-    the score of each by id."""
+    """Every submission of ``folder`` graded with a test runner of its own, ``jobs`` at a time
+    (printing the wall and CPU time); the score of each by id."""
 
     def grade(submission: Path) -> tuple[str, float]:
         results = out / f"{submission.name}.json"
         return submission.name, pipeline.grade(task, submission, results).results["score"]
 
     out.mkdir()
+    started, cpu = time.perf_counter(), cpu_seconds()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return dict(pool.map(grade, sorted(folder.iterdir())))
+        scores = dict(pool.map(grade, sorted(folder.iterdir())))
+    wall = time.perf_counter() - started
+    print(f"  one by one on {jobs} thread(s) in {wall:.1f} s, {cpu_seconds() - cpu:.1f} s of CPU", flush=True)
+    return scores
 
 
 def main() -> None:
@@ -134,19 +138,13 @@ def main() -> None:
         print(f"{task.name}: {args.submissions} submissions ({mix}); {os.cpu_count()} cores", flush=True)
         rows = []
         for jobs in args.jobs:
+            alone = grade_one_by_one(task, root / "class", root / f"alone-{jobs}", jobs) if args.one_by_one else None
             started, cpu = time.perf_counter(), cpu_seconds()
             summary = batch.grade_class(task, root / "class", root / f"out-{jobs}", jobs=jobs)
             wall = time.perf_counter() - started
             rows.append((jobs, wall, summary))
             print(f"  graded with {jobs} job(s) in {wall:.1f} s, {cpu_seconds() - cpu:.1f} s of CPU", flush=True)
-            if args.one_by_one:
-                started, cpu = time.perf_counter(), cpu_seconds()
-                alone = grade_one_by_one(task, root / "class", root / f"alone-{jobs}", jobs)
-                print(
-                    f"  one by one on {jobs} thread(s) in {time.perf_counter() - started:.1f} s, "
-                    f"{cpu_seconds() - cpu:.1f} s of CPU",
-                    flush=True,
-                )
+            if alone is not None:
                 differ = [s for s in summary["submissions"] if s["score"] is not None and s["score"] != alone[s["id"]]]
                 for row in differ:
                     print(f"  {row['id']}: batch {row['score']}, one by one {alone[row['id']]}")
