@@ -10,10 +10,15 @@ Builds a class of N submissions of an assignment (default: ``backprop``, 200):
 
 Then grades the whole class from scratch (a fresh output folder) once per job count, and prints
 the wall time, submissions per second and the speed-up over the first job count, and any
-submission whose score differs between job counts (there should be none).
+submission whose score differs between job counts (there should be none). With ``--one-by-one``,
+each job count first grades the class as many single ``autograder grade`` runs would
+(``pipeline.grade`` with a test runner of its own per submission, on as many threads as jobs),
+then as the batch: that run's wall time, and every score of the batch that differs from it. Each
+pass also gives the CPU time of all its processes (which another load on the machine changes
+little, unlike the wall time).
 
 Run from the repository root:
-``.venv/bin/python benchmarks/batch_throughput.py [--assignment backprop] [--submissions 200] [--jobs 1 2]``
+``.venv/bin/python benchmarks/batch_throughput.py [--assignment backprop] [--submissions 200] [--jobs 1 2] [--one-by-one]``
 (``--project DIR`` for an assignment of another project, e.g. ``tests/fixtures/project``).
 """
 
@@ -22,13 +27,16 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import resource
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder.authoring import variants
 from autograder.classroom import batch
+from autograder.grading import pipeline
 from autograder.suite import assignment
 from autograder.suite.assignment import Assignment
 
@@ -89,12 +97,38 @@ def make_class(task: Assignment, total: int, folder: Path) -> dict[str, int]:
     return counts
 
 
+def cpu_seconds() -> float:
+    """CPU time (user and system) of this process and of every process it has waited for."""
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    )
+
+
+def grade_one_by_one(task: Assignment, folder: Path, out: Path, jobs: int) -> dict[str, float]:
+    """Every submission of ``folder`` graded with a test runner of its own, ``jobs`` at a time
+    (printing the wall and CPU time); the score of each by id."""
+
+    def grade(submission: Path) -> tuple[str, float]:
+        results = out / f"{submission.name}.json"
+        return submission.name, pipeline.grade(task, submission, results).results["score"]
+
+    out.mkdir()
+    started, cpu = time.perf_counter(), cpu_seconds()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        scores = dict(pool.map(grade, sorted(folder.iterdir())))
+    wall = time.perf_counter() - started
+    print(f"  one by one on {jobs} thread(s) in {wall:.1f} s, {cpu_seconds() - cpu:.1f} s of CPU", flush=True)
+    return scores
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--assignment", default="backprop", help="assignment to grade (default: backprop)")
     parser.add_argument("--project", type=Path, help="project folder (default: found from the working folder)")
     parser.add_argument("--submissions", type=int, default=200, help="size of the class (default: 200)")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="job counts to compare (default: 1 2)")
+    parser.add_argument("--one-by-one", action="store_true", help="also grade every submission on its own")
     args = parser.parse_args()
     task = assignment.load(args.assignment, args.project.resolve() if args.project else None)
     with tempfile.TemporaryDirectory(prefix="autograder-batch-bench-") as tmp:
@@ -104,11 +138,21 @@ def main() -> None:
         print(f"{task.name}: {args.submissions} submissions ({mix}); {os.cpu_count()} cores", flush=True)
         rows = []
         for jobs in args.jobs:
-            started = time.perf_counter()
+            alone = grade_one_by_one(task, root / "class", root / f"alone-{jobs}", jobs) if args.one_by_one else None
+            started, cpu = time.perf_counter(), cpu_seconds()
             summary = batch.grade_class(task, root / "class", root / f"out-{jobs}", jobs=jobs)
             wall = time.perf_counter() - started
             rows.append((jobs, wall, summary))
-            print(f"  graded with {jobs} job(s) in {wall:.1f} s", flush=True)
+            print(f"  graded with {jobs} job(s) in {wall:.1f} s, {cpu_seconds() - cpu:.1f} s of CPU", flush=True)
+            if alone is not None:
+                differ = [s for s in summary["submissions"] if s["score"] is not None and s["score"] != alone[s["id"]]]
+                for row in differ:
+                    print(f"  {row['id']}: batch {row['score']}, one by one {alone[row['id']]}")
+                print(
+                    f"  scores identical to one-by-one grades: {len(summary['submissions']) - len(differ)} of "
+                    f"{len(summary['submissions'])}",
+                    flush=True,
+                )
     base = rows[0][1]
     print(
         f"\n{'jobs':>4}  {'wall s':>8}  {'subm/s':>7}  {'speed-up':>8}  {'s/subm median':>13}  "

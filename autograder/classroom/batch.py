@@ -28,6 +28,10 @@ are the input of the report). One broken submission never stops the others.
   are compared with each other by ``autograder.classroom.similarity`` into ``similarity.json`` (within
   the shard only, for a shard: ``autograder merge`` compares the whole class). Without copydetect
   the batch has no similarity, and its summary says so (null).
+- **Start-up**: each thread of the pool keeps a pre-started test runner
+  (``autograder.grading.prestarted_runner``) that has collected the suites and imported the
+  reference once; every submission is graded in a fresh process forked from it, with a fresh
+  worker, so the start-up is paid once per job, not once per submission.
 - **Isolation**: besides what ``pipeline.grade`` hides, student code cannot read the class's
   submissions nor the output folder, so no submission can see another one's files or results.
 """
@@ -48,6 +52,7 @@ from autograder.classroom import gradebook, roster
 from autograder.classroom.gradebook import GRADED, GRADER_ERROR, UNUSABLE, GradebookError, Record
 from autograder.grading import intake, pipeline, results
 from autograder.grading.intake import IntakeError, Submission
+from autograder.grading.prestarted_runner import PerThread
 from autograder.suite.assignment import Assignment
 
 UNHASHED_FOLDERS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
@@ -132,6 +137,8 @@ class BatchJob:
     suite: str
     force: bool
     hidden_paths: tuple[Path, ...]
+    runners: PerThread
+    """The pre-started test runner of each thread of the pool."""
 
     def unusable(self, entry: roster.Entry, reason: str) -> Record:
         """The record of a submission that cannot be graded; an earlier ``results.json`` goes."""
@@ -162,7 +169,12 @@ class BatchJob:
         started = time.perf_counter()
         try:
             outcome = pipeline.grade(
-                self.assignment, entry.path, results_path, seed=entry.gradescope_id, hidden_paths=self.hidden_paths
+                self.assignment,
+                entry.path,
+                results_path,
+                seed=entry.gradescope_id,
+                hidden_paths=self.hidden_paths,
+                runner=self.runners.mine(),
             )
         except IntakeError as err:
             return self.unusable(entry, str(err))
@@ -242,7 +254,9 @@ def grade_class(
     with roster.open_roster(path) as found:
         chosen = [entry for entry in found.entries if shard.takes(entry.id)]
         out.mkdir(parents=True, exist_ok=True)
-        job = BatchJob(assignment, out, suite_digest(assignment), force, tuple({source, found.root.resolve(), out}))
+        runners = PerThread(assignment)
+        hidden = tuple({source, found.root.resolve(), out})
+        job = BatchJob(assignment, out, suite_digest(assignment), force, hidden, runners)
         if started:
             started(len(chosen))
         records, skipped = [], set()
@@ -257,6 +271,7 @@ def grade_class(
                     finished(record, reused)
         finally:  # on an interrupt, grade no more; what was graded is kept and reused next time
             pool.shutdown(cancel_futures=True)
+            runners.close()
     compare_if_installed(out, records, assignment, jobs)
     about = {
         "assignment": assignment.name,

@@ -16,44 +16,49 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grading import intake, results
 from autograder.grading.intake import Submission
+from autograder.grading.prestarted_runner import PreStartedRunner, RunnerGone
 from autograder.grading.results_model import Results
+from autograder.grading.runner_command import runner_command, runner_environment
 from autograder.sandbox import isolation
 from autograder.sandbox.uids import UidLease, kill_all, prepare_scratch
 from autograder.suite import protocol
 from autograder.suite.assignment import Assignment
 from autograder.suite.errors import SandboxError
 
-RUNNER_CONFIG = Path(__file__).parent / "test_runner.ini"
-UNUSED_PYTEST_PLUGINS = (
-    "cacheprovider",
-    "debugging",
-    "doctest",
-    "faulthandler",
-    "junitxml",
-    "legacypath",
-    "logging",
-    "pastebin",
-    "setuponly",
-    "setupplan",
-    "stepwise",
-    "subtests",
-    "threadexception",
-    "unraisableexception",
-    "unittest",
-)
-"""pytest's default plugins the runner leaves out: suites need collection, fixtures, markers,
-skipping, ``tmp_path``, ``monkeypatch`` and warnings, not these. No student code runs in the
-runner, so there is nothing for the exception hooks to report; loading the plugins only costs
-start-up time (and ``unraisableexception`` forces two full garbage collections at exit)."""
 MAX_IGNORED_SHOWN = 20
+
+
+PHASES = (
+    ("intake", "started", "intake_done"),
+    ("sandbox set-up (scratch, uid, plan)", "intake_done", "runner_started"),
+    ("runner start-up (Python, pytest, plugins)", "runner_started", "configured"),
+    ("collection of the suites", "configured", "collected"),
+    ("waiting for the worker", "collected", "worker_ready"),
+    ("tests", "worker_ready", "tests_done"),
+    ("runner exit", "tests_done", "runner_ended"),
+    ("sandbox kill, verdicts read", "runner_ended", "verdicts_read"),
+    ("results.json", "verdicts_read", "written"),
+)
+"""The phases of one grade, each ``(name, start event, end event)``: events of ``Grade.timings``."""
+
+
+@dataclass
+class SandboxRun:
+    """What a test runner left: its problem (or None), the manifest, the verdicts, the collection
+    errors and the timings of the grading process and the runner (``time.monotonic()`` by event)."""
+
+    problem: str | None
+    manifest: list[protocol.ManifestEntry] | None
+    verdicts: dict[str, protocol.Verdict]
+    collection_errors: list[dict]
+    timings: dict[str, float]
 
 
 @dataclass
@@ -68,6 +73,13 @@ class Grade:
     when the grading itself went right, whatever the score."""
     confinement: str = ""
     """How student code was confined (``isolation.Confinement.describe``), for the grader's log."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """``time.monotonic()`` of each event of ``PHASES`` that happened, and the worker's counts."""
+
+    def phases(self) -> dict[str, float]:
+        """Seconds of each phase of ``PHASES`` whose events both happened."""
+        t = self.timings
+        return {name: t[end] - t[start] for name, start, end in PHASES if start in t and end in t}
 
 
 def default_seed(submission: Submission) -> int:
@@ -76,61 +88,32 @@ def default_seed(submission: Submission) -> int:
     return int.from_bytes(digest.digest()[:4], "big") % 1_000_000
 
 
-def runner_environment(run_dir: Path) -> dict[str, str]:
-    """A clean environment for the test runner: nothing of the caller's pytest settings."""
-    keep = ("PATH", "LANG", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "TMPDIR")
-    env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.update(
-        HOME=str(run_dir),
-        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        OPENBLAS_NUM_THREADS="1",
-        OMP_NUM_THREADS="1",
-        MKL_NUM_THREADS="1",
-    )
-    return env
-
-
-def run_suite(assignment: Assignment, run_dir: Path, *options: str) -> str | None:
+def run_suite(
+    assignment: Assignment, run_dir: Path, *options: str, runner: PreStartedRunner | None = None
+) -> str | None:
     """Run the assignment's suites in a test-runner process (``options`` are further pytest
-    options); a grader-side problem, or None."""
-    tests = assignment.tests
-    # --assert=plain and --tb=no: students never see pytest's introspection or tracebacks (the
-    # verdicts carry their own messages), and rewriting the suites on every run (no bytecode cache
-    # is written) or formatting a traceback per failed test (20 ms each) would only cost time; nor
-    # is there output to capture per test (what student code prints is captured by the worker). A
-    # suite file that cannot be collected is the grader's problem: the other files are still graded.
-    command = [
-        sys.executable,
-        "-I",
-        "-m",
-        "pytest",
-        str(tests),
-        "-c",
-        str(RUNNER_CONFIG),
-        "--rootdir",
-        str(tests),
-        "--confcutdir",
-        str(tests),
-        "-o",
-        f"pythonpath={tests}",
-        *(part for name in UNUSED_PYTEST_PLUGINS for part in ("-p", f"no:{name}")),
-        "-p",
-        "autograder.suite.plugin",
-        "-p",
-        "autograder.grading.test_runner",
-        "--autograder-run",
-        str(run_dir),
-        "--strict-markers",
-        "--assert=plain",
-        "--capture=no",
-        "-q",
-        "--no-header",
-        "--tb=no",
-        "--continue-on-collection-errors",
-        *options,
-    ]
+    options; without any, a fork of ``runner`` when given); a grader-side problem, or None."""
     timeout = assignment.limits.suite_timeout_seconds
+    if runner is not None and not options:
+        try:
+            code = runner.run(run_dir, timeout)
+        except RunnerGone as err:
+            return str(err)
+    else:
+        code = run_runner_process(runner_command(assignment, run_dir, *options), run_dir, timeout)
+    if code is None:
+        return f"the grading run took longer than its limit of {timeout} s and was stopped"
+    if (run_dir / protocol.SETUP_PROBLEM).exists():
+        return (run_dir / protocol.SETUP_PROBLEM).read_text()
+    if code in (0, 1):
+        return None
+    tail = (run_dir / "runner.log").read_text(errors="replace")[-1500:]
+    return f"the test runner ended with exit code {code}:\n{tail}"
+
+
+def run_runner_process(command: list[str], run_dir: Path, timeout: float) -> int | None:
+    """Run a test runner of its own; its exit code, or None when it took longer than ``timeout``
+    seconds and was killed."""
     with (run_dir / "runner.log").open("wb") as log:
         runner = subprocess.Popen(
             command,
@@ -144,14 +127,8 @@ def run_suite(assignment: Assignment, run_dir: Path, *options: str) -> str | Non
         if not ended_within(runner, timeout):
             os.killpg(runner.pid, signal.SIGKILL)
             runner.wait()
-            return f"the grading run took longer than its limit of {timeout} s and was stopped"
-        code = runner.wait()
-    if (run_dir / protocol.SETUP_PROBLEM).exists():
-        return (run_dir / protocol.SETUP_PROBLEM).read_text()
-    if code in (0, 1):
-        return None
-    tail = (run_dir / "runner.log").read_text(errors="replace")[-1500:]
-    return f"the test runner ended with exit code {code}:\n{tail}"
+            return None
+        return runner.wait()
 
 
 def ended_within(process: subprocess.Popen, seconds: float) -> bool:
@@ -230,10 +207,10 @@ def run_in_sandbox(
     results_path: Path,
     hidden_paths: tuple[Path, ...],
     runner_options: tuple[str, ...],
-) -> tuple[str | None, list[protocol.ManifestEntry] | None, dict[str, protocol.Verdict], list[dict]]:
-    """Stage the submission, run the suites against it, kill every sandboxed process; return the
-    runner's problem (or None), the manifest, the verdicts and the collection errors. Raises
-    ``SandboxError`` when the sandbox cannot be set up at all."""
+    runner: PreStartedRunner | None = None,
+) -> SandboxRun:
+    """Stage the submission, run the suites against it (in a fork of ``runner`` when given),
+    kill every sandboxed process. Raises ``SandboxError`` when the sandbox cannot be set up at all."""
     confinement = isolation.available()
     with contextlib.ExitStack() as stack:
         run_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="autograder-run-")))
@@ -258,13 +235,20 @@ def run_in_sandbox(
             concealed_paths=[str(assignment.root.resolve())],
             confinement=confinement.value,
         ).write(run_dir)
-        problem = run_suite(assignment, run_dir, *runner_options)
+        runner_started = time.monotonic()
+        problem = run_suite(assignment, run_dir, *runner_options, runner=runner)
+        runner_ended = time.monotonic()
         if uid is not None:
             kill_all(uid)
-        manifest = protocol.read_manifest(run_dir)
-        verdicts = protocol.read_verdicts(run_dir)
-        collection_errors = protocol.read_lines(run_dir / protocol.COLLECTION_ERRORS)
-    return problem, manifest, verdicts, collection_errors
+        run = SandboxRun(
+            problem,
+            protocol.read_manifest(run_dir),
+            protocol.read_verdicts(run_dir),
+            protocol.read_lines(run_dir / protocol.COLLECTION_ERRORS),
+            protocol.read_timings(run_dir),
+        )
+    run.timings.update(runner_started=runner_started, runner_ended=runner_ended, verdicts_read=time.monotonic())
+    return run
 
 
 def check_setup(assignment: Assignment) -> isolation.Confinement:
@@ -274,9 +258,8 @@ def check_setup(assignment: Assignment) -> isolation.Confinement:
     names the fix."""
     blank = Submission(missing=list(assignment.files))
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as tmp:
-        problem, _, _, collection_errors = run_in_sandbox(
-            assignment, blank, 0, Path(tmp) / "results.json", (), ("--autograder-check-setup",)
-        )
+        run = run_in_sandbox(assignment, blank, 0, Path(tmp) / "results.json", (), ("--autograder-check-setup",))
+    problem, collection_errors = run.problem, run.collection_errors
     if problem is None and collection_errors:
         problem = f"could not collect {collection_errors[0]['nodeid']}: {collection_errors[0]['message']}"
     if problem is not None:
@@ -301,6 +284,7 @@ def grade(
     seed: int | None = None,
     hidden_paths: tuple[Path, ...] = (),
     stop_at_first_failure: bool = False,
+    runner: PreStartedRunner | None = None,
 ) -> Grade:
     """Grade the submission at ``path`` and write ``results_path``.
 
@@ -308,19 +292,31 @@ def grade(
     autograder source, the submission metadata and the results folder).
     ``stop_at_first_failure`` ends the run at the first failed test, leaving the rest without a
     verdict (scored 0): enough to prove that a known-buggy submission loses points, much faster.
+    ``runner``: a pre-started test runner to fork the run from (many submissions of one
+    assignment), instead of starting one.
     Raises ``intake.IntakeError`` for a submission that cannot be used at all.
     """
     started = time.perf_counter()
+    timings = {"started": time.monotonic()}
     submission = intake.collect(path, assignment)
+    timings["intake_done"] = time.monotonic()
     seed = default_seed(submission) if seed is None else seed
     try:
-        problem, manifest, verdicts, collection_errors = run_in_sandbox(
-            assignment, submission, seed, results_path, hidden_paths, ("--maxfail=1",) if stop_at_first_failure else ()
+        run = run_in_sandbox(
+            assignment,
+            submission,
+            seed,
+            results_path,
+            hidden_paths,
+            ("--maxfail=1",) if stop_at_first_failure else (),
+            runner,
         )
     except SandboxError as err:  # the setup's fault, said in one line; results.json all the same
-        problem, manifest, verdicts, collection_errors = str(err), None, {}, []
+        run = SandboxRun(str(err), None, {}, [], {})
     except Exception as err:  # a grader-side failure must still leave a valid results.json
-        problem, manifest, verdicts, collection_errors = f"{type(err).__name__}: {err}", None, {}, []
+        run = SandboxRun(f"{type(err).__name__}: {err}", None, {}, [], {})
+    problem, manifest, verdicts, collection_errors = run.problem, run.manifest, run.verdicts, run.collection_errors
+    timings.update(run.timings)
     problems = [f"could not collect {e['nodeid']}: {e['message']}" for e in collection_errors]
     problems += [f"grader error in {v.nodeid}: {v.message}" for v in verdicts.values() if v.grader_error]
     elapsed = time.perf_counter() - started
@@ -346,4 +342,7 @@ def grade(
             seed=seed,
         )
     report.write(results_path)
-    return Grade(results=report, submission=submission, seed=seed, problems=problems, confinement=confinement)
+    timings["written"] = time.monotonic()
+    return Grade(
+        results=report, submission=submission, seed=seed, problems=problems, confinement=confinement, timings=timings
+    )

@@ -5,21 +5,37 @@ With ``--autograder-run DIR`` it reads the plan the grading process wrote (``DIR
 starts the sandboxed worker holding the student's modules, and gives the suites' fixtures a
 ``RemoteStudent`` that sends every call there; the suites' plugin then writes the manifest and
 the verdicts to ``DIR`` (see ``autograder.suite.protocol``).
+
+With ``--autograder-serve FD`` as well, the runner is pre-started for many submissions (see
+``autograder.grading.prestarted_runner``): it collects the suites and imports the reference
+solution and the provided modules once, runs no test itself, and then, for each run folder named
+by a line on its standard input, forks a fresh process that grades that run exactly as a runner of
+its own would (its own worker, plan, manifest and verdicts) and writes ``started PID`` and then
+``ended CODE`` (the child's exit code, as pytest's) as lines to file descriptor ``FD``. The
+forked process inherits only what the runner had before any test ran, so nothing of one
+submission's run reaches the next.
 """
 
 from __future__ import annotations
 
+import gc
+import os
+import shutil
+import sys
+import time
+import traceback
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pytest
 
+from autograder.grading import runner_main
 from autograder.sandbox.isolation import Confinement
-from autograder.sandbox.worker_process import SandboxConfig, Worker
+from autograder.sandbox.worker_process import Worker
 from autograder.suite import assignment as assignments
 from autograder.suite import protocol
 from autograder.suite.errors import SandboxError, StudentError
-from autograder.suite.plugin import RUN_KEY, call_timeout_of
+from autograder.suite.plugin import RUN_KEY, call_timeout_of, provided_modules, reference_modules
 from autograder.suite.proxy import CallResult, Student
 
 
@@ -31,6 +47,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="grade: read the plan from DIR/plan.json, write the manifest and verdicts to DIR",
     )
     group.addoption(
+        "--autograder-serve",
+        metavar="FD",
+        type=int,
+        help="with --autograder-run: collect once, then grade the run folder of each line of stdin in a fork "
+        "(replies on FD)",
+    )
+    group.addoption(
         "--autograder-check-setup",
         action="store_true",
         help="with --autograder-run: start the worker, then stop before any test (a setup problem is written to DIR)",
@@ -39,16 +62,112 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     run_dir = config.getoption("--autograder-run", default=None)
-    run = GradingRun(Path(run_dir), start_worker=not config.option.collectonly) if run_dir else None
+    serving = config.getoption("--autograder-serve", default=None) is not None
+    run = GradingRun(Path(run_dir), start_worker=not (config.option.collectonly or serving)) if run_dir else None
     config.stash[RUN_KEY] = run
     if run is not None:
         config.pluginmanager.register(run, "autograder-grading-run")  # its hooks: collection errors
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """A pre-started runner serves run folders instead of running the tests itself."""
+    reply_fd = session.config.getoption("--autograder-serve", default=None)
+    run = session.config.stash.get(RUN_KEY, None)
+    if reply_fd is None or run is None or run.forked:
+        return None
+    reference_modules(run.assignment)  # imported once, before any fork
+    provided_modules(run.assignment)
+    gc.freeze()  # what the runner holds now is never collected in a child: no scan, no copy on write
+    for line in sys.stdin:
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the child, which never returns
+            grade_forked(session, Path(line.rstrip("\n")), reply_fd)
+        os.write(reply_fd, f"started {child}\n".encode())
+        _, status = os.waitpid(child, 0)
+        os.write(reply_fd, f"ended {os.waitstatus_to_exitcode(status)}\n".encode())
+    return True
+
+
+def grade_forked(session: pytest.Session, run_dir: Path, reply_fd: int) -> None:
+    """In a process forked from a pre-started runner: grade the run of ``run_dir`` (its own
+    session, standard streams on ``run_dir/runner.log``, the manifest and collection errors of the
+    runner's collection) and exit with pytest's code for it."""
+    code = pytest.ExitCode.INTERNAL_ERROR
+    try:
+        os.setsid()
+        os.chdir(run_dir)
+        log = os.open(run_dir / "runner.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        for source, target in ((devnull, 0), (log, 1), (log, 2)):
+            os.dup2(source, target)
+        for fd in (devnull, log, reply_fd):
+            os.close(fd)
+        config = session.config
+        collecting = config.stash[RUN_KEY]
+        for name in (protocol.MANIFEST, protocol.COLLECTION_ERRORS):
+            if (collecting.dir / name).exists():
+                shutil.copyfile(collecting.dir / name, run_dir / name)
+        config.pluginmanager.unregister(collecting)
+        run = GradingRun(run_dir, forked=True)
+        config.stash[RUN_KEY] = run
+        config.pluginmanager.register(run, "autograder-grading-run")
+        try:
+            code = run.run_tests(session)
+        finally:
+            run.close()
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(code)
+
+
+EXIT_STATUS_KEY = pytest.StashKey[int]()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[EXIT_STATUS_KEY] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
+    """Close the run (the worker killed, the timings written) and, once the session has run its
+    tests (passed or failed), end the process at once: everything the grading process reads is
+    written, and tearing down an interpreter with numpy and pytest loaded would only cost time.
+    Any other end (a usage error, an interrupt) goes on as usual, so pytest can report it."""
     run = config.stash.get(RUN_KEY, None)
-    if run is not None:
-        run.close()
+    if run is None:
+        return
+    run.close()
+    status = config.stash.get(EXIT_STATUS_KEY, None)
+    if status in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(status)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
+    """A failed phase of a test reported with the exception's one line, not pytest's formatted
+    traceback (20 ms per failed test, and never shown: the verdicts carry their own messages);
+    a skip, and a test whose phase passed, are left to pytest."""
+    excinfo = call.excinfo
+    if excinfo is None or isinstance(excinfo.value, pytest.skip.Exception) or call.when == "collect":
+        return None
+    return pytest.TestReport(
+        item.nodeid,
+        item.location,
+        dict.fromkeys(item.keywords, 1),
+        "failed",
+        excinfo.exconly()[-2000:],
+        call.when,
+        duration=call.duration,
+        start=call.start,
+        stop=call.stop,
+        user_properties=item.user_properties,
+    )
 
 
 class RemoteStudent(Student):
@@ -85,7 +204,14 @@ class RemoteStudent(Student):
 class GradingRun:
     """The state of a grading run inside the test-runner process."""
 
-    def __init__(self, run_dir: Path, start_worker: bool = True) -> None:
+    def __init__(self, run_dir: Path, start_worker: bool = True, forked: bool = False) -> None:
+        self.forked = forked
+        """Whether this run is in a process forked from a pre-started runner, which collected the
+        suites before the run began."""
+        self.timings: dict[str, float] = {"configured": time.monotonic()}
+        """``time.monotonic()`` at the end of each phase of the run (``configured``: Python, pytest
+        and the plugins loaded; ``collected``; ``worker_ready``: the worker started, the student's
+        modules imported; ``tests_done``), and the worker's own timings; written at the end."""
         self.dir = run_dir
         self.plan = protocol.RunPlan.read(run_dir)
         self.assignment = assignments.load(self.plan.assignment, Path(self.plan.project))
@@ -93,39 +219,54 @@ class GradingRun:
         """Why no worker can start (a grader problem, said once), or None."""
         confinement = Confinement(self.plan.confinement)
         print(f"autograder: student code runs with confinement {confinement.describe()}", flush=True)
-        self.worker = Worker(
-            SandboxConfig(
-                scratch=Path(self.plan.scratch),
-                limits=self.assignment.limits,
-                uid=self.plan.uid,
-                hidden_paths=tuple(Path(p) for p in self.plan.hidden_paths),
-                concealed_paths=tuple(Path(p) for p in self.plan.concealed_paths),
-                confinement=confinement,
-                preload=tuple(m for m in self.plan.modules if m not in self.plan.missing),
-            )
-        )
-        if start_worker:
+        started = runner_main.take_started(run_dir) if start_worker else None
+        if started is not None:  # started by the runner's entry point, before pytest loaded
+            self.worker, self.setup_problem = started
+        else:
+            self.worker = runner_main.sandbox_worker(self.plan, self.assignment)
+        if start_worker and started is None:
             try:
                 self.worker.start()  # the worker starts and imports the student's modules during collection
             except SandboxError as err:
                 self.setup_problem = str(err)
         self.student = RemoteStudent(self.worker, self.plan.modules, self.plan.missing)
+        if forked:
+            self.timings["collected"] = self.timings["configured"]
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """A worker that cannot start stops the run here, before any test, with the problem in
         ``protocol.SETUP_PROBLEM``; with ``--autograder-check-setup`` the run stops here anyway."""
-        if session.config.option.collectonly:
+        self.timings["collected"] = time.monotonic()
+        if session.config.option.collectonly or session.config.getoption("--autograder-serve") is not None:
             return
+        if not self.worker_ready():
+            pytest.exit(self.setup_problem, returncode=pytest.ExitCode.INTERRUPTED)
+        if session.config.getoption("--autograder-check-setup"):
+            pytest.exit("the worker started", returncode=pytest.ExitCode.OK)
+
+    def worker_ready(self) -> bool:
+        """Wait until the worker is ready; False, with the problem in ``setup_problem`` and in
+        ``protocol.SETUP_PROBLEM``, when it cannot start."""
         if self.setup_problem is None:
             try:
                 self.worker.wait_until_ready()
             except SandboxError as err:
                 self.setup_problem = str(err)
+        self.timings["worker_ready"] = time.monotonic()
         if self.setup_problem is not None:
             (self.dir / protocol.SETUP_PROBLEM).write_text(self.setup_problem)
-            pytest.exit(self.setup_problem, returncode=pytest.ExitCode.INTERRUPTED)
-        if session.config.getoption("--autograder-check-setup"):
-            pytest.exit("the worker started", returncode=pytest.ExitCode.OK)
+            return False
+        return True
+
+    def run_tests(self, session: pytest.Session) -> pytest.ExitCode:
+        """In a forked runner: run every collected test against this run's worker; pytest's exit
+        code for the run."""
+        if not self.worker_ready():
+            return pytest.ExitCode.INTERRUPTED
+        session.testsfailed = 0
+        session.config.hook.pytest_runtestloop(session=session)
+        self.pytest_sessionfinish()
+        return pytest.ExitCode.TESTS_FAILED if session.testsfailed else pytest.ExitCode.OK
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item):
@@ -144,5 +285,9 @@ class GradingRun:
                 {"nodeid": report.nodeid, "message": str(report.longrepr)[-2000:]},
             )
 
+    def pytest_sessionfinish(self) -> None:
+        self.timings["tests_done"] = time.monotonic()
+
     def close(self) -> None:
         self.worker.close()
+        protocol.write_timings(self.dir, {**self.timings, **self.worker.timings})

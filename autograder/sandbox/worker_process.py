@@ -416,6 +416,10 @@ class Worker:
         """Whether the current process said it has imported the preload modules."""
         self._import_failures: dict[str, str] = {}
         """Preload module -> why importing it stopped a worker process (calls into it raise that)."""
+        self.timings: dict[str, float] = {"requests": 0, "seconds_in_requests": 0.0}
+        """For profiles: ``time.monotonic()`` when the last process was ``spawned``, ``ready`` and
+        ``preloaded``; how many ``requests`` went to the worker (round trips, however many calls
+        each holds) and the ``seconds_in_requests`` from sending each to its last reply."""
 
     def __enter__(self) -> Worker:
         return self
@@ -515,6 +519,8 @@ class Worker:
         where = f"{module}.{function}"
         process = self._running()
         results: list[CallResult] = []
+        sent = time.monotonic()
+        self.timings["requests"] += 1
         try:
             while len(results) < len(calls):
                 start = time.monotonic()
@@ -540,6 +546,7 @@ class Worker:
                 f"{where} sent back a malformed reply ({err}); the worker process was restarted", kind="bad-reply"
             ) from None
         finally:
+            self.timings["seconds_in_requests"] += time.monotonic() - sent
             if not process.killed:
                 process.drain()
         return results
@@ -587,6 +594,7 @@ class Worker:
                 note = decode(process.exchange([], deadline, self.config.max_reply_bytes))
                 if note == {"status": "preloaded"}:
                     self._preloaded = True
+                    self.timings["preloaded"] = time.monotonic()
                     return
                 if (
                     type(note) is not dict
@@ -735,6 +743,7 @@ class Worker:
         self.generation = generation
         self._handles.restart(generation)
         self._ready = self._preloaded = False
+        self.timings["spawned"] = time.monotonic()
 
     def _await_ready(self) -> None:
         """Wait for the started process to say it is ready; raises ``SandboxError`` otherwise."""
@@ -755,6 +764,7 @@ class Worker:
                 f"the worker process did not start ({reason})" + (f": {said[-1]}" if said else "")
             ) from None
         self._ready = True
+        self.timings["ready"] = time.monotonic()
 
 
 def _read_available(fd: int) -> str:

@@ -23,7 +23,6 @@ import math
 import sys
 import time
 import zlib
-from dataclasses import asdict
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -200,8 +199,12 @@ def reference(pytestconfig: pytest.Config) -> SimpleNamespace:
     run = pytestconfig.stash.get(RUN_KEY, None)
     if run is None:
         raise pytest.UsageError("the reference solution is only available when grading; public tests must not use it")
-    names = sorted(p.stem for p in run.assignment.solution.glob("*.py"))
-    return import_flat(run.assignment.solution, names)
+    return reference_modules(run.assignment)
+
+
+def reference_modules(task: assignments.Assignment) -> SimpleNamespace:
+    """The modules of ``task``'s reference solution, imported."""
+    return import_flat(task.solution, sorted(p.stem for p in task.solution.glob("*.py")))
 
 
 @pytest.fixture(scope="session")
@@ -209,8 +212,13 @@ def provided(pytestconfig: pytest.Config) -> SimpleNamespace:
     """The assignment's provided modules (``provided.data``), loaded in the test process."""
     run = pytestconfig.stash.get(RUN_KEY, None)
     if run is not None:
-        return import_flat(run.assignment.folder, list(run.assignment.provided_modules))
+        return provided_modules(run.assignment)
     return import_flat(local_folder(pytestconfig), pytestconfig.getini("autograder_provided"))
+
+
+def provided_modules(task: assignments.Assignment) -> SimpleNamespace:
+    """The provided modules of ``task`` (from its folder), imported."""
+    return import_flat(task.folder, list(task.provided_modules))
 
 
 @pytest.fixture(scope="session")
@@ -388,7 +396,7 @@ def finish_test(item: pytest.Item, failures: list[tuple[str, bool, list[dict]]])
         findings=[finding for _, _, found in failures for finding in found],
     )
     if run is not None:
-        protocol.append_line(run.dir / protocol.VERDICTS, asdict(verdict))
+        protocol.append_line(run.dir / protocol.VERDICTS, vars(verdict))  # its fields: JSON already
     else:
         item.config.stash.setdefault(LOCAL_VERDICTS_KEY, []).append((points_of(item), verdict))
 

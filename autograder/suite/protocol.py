@@ -5,6 +5,7 @@ The grading process writes ``plan.json`` (what to grade and how); the test runne
 the engine's plugin) writes ``manifest.json`` (every collected test and its points, written before
 any test runs) and appends one line per finished test to ``verdicts.jsonl``. The grading process
 trusts the manifest for the maximum score: a test of the manifest without a verdict scores 0.
+At its end the runner writes ``timings.json``: when each of its phases ended, for profiles.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ VERDICTS = "verdicts.jsonl"
 COLLECTION_ERRORS = "collection-errors.jsonl"
 SETUP_PROBLEM = "setup-problem.txt"
 """Written by the test runner when no worker can start: one line that names the fix."""
+TIMINGS = "timings.json"
+"""Written by the test runner at its end: ``{event: time.monotonic() when it happened}`` and the
+worker's counts (see ``autograder.grading.test_runner.GradingRun.timings``)."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ class Verdict:
 
 
 def write_manifest(run_dir: Path, entries: list[ManifestEntry]) -> None:
-    (run_dir / MANIFEST).write_text(json.dumps([asdict(e) for e in entries], indent=1))
+    (run_dir / MANIFEST).write_text(json.dumps([vars(e) for e in entries], indent=1))  # flat records
 
 
 def read_manifest(run_dir: Path) -> list[ManifestEntry] | None:
@@ -122,3 +126,18 @@ def read_lines(path: Path) -> list[dict]:
 def read_verdicts(run_dir: Path) -> dict[str, Verdict]:
     """Verdicts by node id (the last one wins if a test reported twice)."""
     return {v["nodeid"]: Verdict(**v) for v in read_lines(run_dir / VERDICTS)}
+
+
+def write_timings(run_dir: Path, timings: dict[str, float]) -> None:
+    (run_dir / TIMINGS).write_text(json.dumps(timings))
+
+
+def read_timings(run_dir: Path) -> dict[str, float]:
+    """The runner's timings, or ``{}`` when it ended before writing them (or wrote nonsense)."""
+    try:
+        timings = json.loads((run_dir / TIMINGS).read_text())
+    except (OSError, ValueError):
+        return {}
+    if type(timings) is not dict:
+        return {}
+    return {key: value for key, value in timings.items() if type(key) is str and type(value) in (int, float)}

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from parametrize import parameter_values
 
-from autograder.grading import pipeline
+from autograder.grading import runner_command
 from autograder.suite.assignment import Assignment
 from autograder.suite.plugin import manifest_entries
 
@@ -103,7 +103,7 @@ def collect(assignment: Assignment) -> list[SuiteItem]:
             "--collect-only",
             "-q",
             "-c",
-            str(pipeline.RUNNER_CONFIG),
+            str(runner_command.RUNNER_CONFIG),
             "--rootdir",
             str(tests),
             "--confcutdir",

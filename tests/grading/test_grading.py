@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from autograder.grading import pipeline, results_model, stubs
+from autograder.grading import pipeline, results_model, runner_command, stubs
 from autograder.grading.results_model import Results
 from autograder.suite import assignment
 
@@ -91,6 +91,26 @@ def test_blank_template_gets_zero_with_a_message_per_test(arith, tmp_path):
     assert outcome.results.score == 0
     for test in outcome.results.tests:
         assert "NotImplementedError" in test.output and "not implemented" in test.output, test
+
+
+def test_a_grade_times_each_of_its_phases_and_counts_the_round_trips(arith, tmp_path):
+    outcome = run(arith, arith.solution, tmp_path)
+    phases = outcome.phases()
+    assert list(phases) == [name for name, _, _ in pipeline.PHASES]
+    assert all(seconds >= 0 for seconds in phases.values()), phases
+    assert sum(phases.values()) == pytest.approx(outcome.timings["written"] - outcome.timings["started"])
+    assert outcome.timings["requests"] >= len(outcome.results.tests)  # each test calls the student's code
+    assert 0 < outcome.timings["seconds_in_requests"] < phases["tests"]
+    assert outcome.timings["spawned"] < outcome.timings["configured"]  # the worker starts before pytest loads
+
+
+def test_a_runner_that_dies_leaves_the_phases_it_saw(arith, tmp_path, monkeypatch):
+    monkeypatch.setattr(runner_command, "RUNNER_CONFIG", tmp_path / "missing.ini")  # pytest stops at once
+    outcome = run(arith, arith.solution, tmp_path)
+    assert outcome.problems
+    phases = outcome.phases()
+    assert "runner start-up (Python, pytest, plugins)" not in phases and "tests" not in phases
+    assert {"intake", "sandbox set-up (scratch, uid, plan)", "results.json"} <= set(phases)
 
 
 @pytest.mark.parametrize(
@@ -401,3 +421,22 @@ def test_ended_within_notices_the_end_at_once_and_reports_a_process_still_runnin
         slow.wait()
     quick = subprocess.Popen([sys.executable, "-c", "pass"])
     assert pipeline.ended_within(quick, 30.0)
+
+
+def test_the_runner_reports_a_failure_in_one_line_and_leaves_skips_to_pytest(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_fails():
+            raise ValueError("the one line")
+
+        def test_skipped():
+            pytest.skip("not today")
+        """
+    )
+    result = pytester.inline_run("-p", "autograder.grading.test_runner", "-p", "no:cacheprovider")
+    failed = result.getfailures()
+    assert [report.longrepr for report in failed] == ["ValueError: the one line"]
+    skipped = [report for report in result.getreports("pytest_runtest_logreport") if report.skipped]
+    assert len(skipped) == 1 and skipped[0].longrepr[2] == "Skipped: not today"

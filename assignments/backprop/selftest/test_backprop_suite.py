@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from autograder.authoring import variants
-from autograder.grading import pipeline, results_model
+from autograder.grading import pipeline, results_model, runner_command
 from autograder.suite import assignment
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -105,7 +105,7 @@ def test_public_tests_never_use_the_reference(tmp_path):
         "--collect-only",
         "-q",
         "-c",
-        str(pipeline.RUNNER_CONFIG),
+        str(runner_command.RUNNER_CONFIG),
         "--rootdir",
         str(tests),
         "-o",

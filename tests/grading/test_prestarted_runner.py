@@ -1,0 +1,147 @@
+"""A pre-started test runner grades each submission in a fresh fork: the same results as a runner
+of its own, and nothing of one submission's grading reaches the next."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+from autograder.grading import pipeline, runner_command, stubs
+from autograder.grading.prestarted_runner import PreStartedRunner
+from autograder.suite import assignment
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "project"
+FULL = 14.0
+
+STATEFUL_SUITE = '''
+import pytest
+
+SEEN = []
+
+
+@pytest.mark.points(1)
+def test_the_runner_starts_afresh(student, reference, provided):
+    """runner state: fresh for every submission"""
+    assert SEEN == [] and not hasattr(provided.helpers, "touched") and not hasattr(reference.arith, "touched")
+    SEEN.append(1)
+    provided.helpers.touched = reference.arith.touched = True  # module state of the runner, never undone
+'''
+
+TAMPERING_IMPORT = """
+import builtins
+import numpy as np
+import numpy.testing
+
+numpy.testing.assert_allclose = lambda *args, **kwargs: None
+np.add = np.subtract
+builtins.TAMPERED = True
+
+
+def add(a, b):
+    return 0
+"""
+
+EXPECTS_NO_TAMPERING = """
+
+def add(a, b):
+    import builtins
+    import numpy as np
+
+    clean = not hasattr(builtins, "TAMPERED") and np.add(1, 1) == 2
+    return a + b if clean else 0
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> assignment.Assignment:
+    """A copy of the fixture project whose suites also check that the runner starts afresh."""
+    folder = tmp_path / "project"
+    shutil.copytree(FIXTURE, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    task = assignment.load("arith", folder)
+    (task.tests / "hidden" / "test_runner_state.py").write_text(STATEFUL_SUITE)
+    return task
+
+
+@pytest.fixture
+def runner(project):
+    started = PreStartedRunner(project)
+    yield started
+    started.close()
+
+
+def submission(tmp_path: Path, task: assignment.Assignment, name: str, **replaced: str) -> Path:
+    """The reference solution with some of its modules' code appended (a later ``def`` wins)."""
+    folder = tmp_path / name
+    shutil.copytree(task.solution, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for module, code in replaced.items():
+        with (folder / f"{module}.py").open("a") as stream:
+            stream.write("\n" + code.strip("\n") + "\n")
+    return folder
+
+
+def comparable(grade: pipeline.Grade) -> dict:
+    """The results without what depends on timing."""
+    results = {key: value for key, value in json.loads(grade.results.to_json()).items() if key != "execution_time"}
+    return {**results, "tests": [{k: v for k, v in t.items() if k != "execution_time"} for t in results["tests"]]}
+
+
+def test_forked_runs_give_the_results_of_runners_of_their_own(project, runner, tmp_path):
+    template = tmp_path / "template"
+    stubs.generate_template(project.solution, template)
+    folders = [
+        project.solution,
+        template,
+        submission(tmp_path, project, "wrong", arith="def add(a, b):\n    return a - b"),
+        submission(tmp_path, project, "crash", vectors="def double(x):\n    import os\n    os._exit(3)"),
+    ]
+    for number, folder in enumerate(folders):
+        forked = pipeline.grade(project, folder, tmp_path / f"forked-{number}.json", seed=5, runner=runner)
+        alone = pipeline.grade(project, folder, tmp_path / f"alone-{number}.json", seed=5)
+        assert forked.problems == alone.problems == []
+        assert comparable(forked) == comparable(alone)
+
+
+def test_no_state_of_one_submission_reaches_the_next(project, runner, tmp_path):
+    tampering = submission(tmp_path, project, "tampering", arith=TAMPERING_IMPORT)
+    checking = submission(tmp_path, project, "checking", arith=EXPECTS_NO_TAMPERING)
+    for number, folder in enumerate([tampering, checking, tampering, checking]):
+        grade = pipeline.grade(project, folder, tmp_path / f"{number}.json", seed=5, runner=runner)
+        assert grade.problems == []
+        scores = {t.name: t.score for t in grade.results.tests}
+        assert scores["runner state: fresh for every submission"] == 1.0, grade.results
+        if folder == checking:
+            assert grade.results.score == FULL + 1, "the tampering of the submission before was seen"
+
+
+def test_a_run_over_its_time_limit_is_stopped_and_the_runner_serves_the_next(project, tmp_path):
+    slow = submission(
+        tmp_path, project, "slow", arith="def add(a, b):\n    import time\n    time.sleep(3)\n    return a + b"
+    )
+    config = project.folder / "assignment.toml"
+    config.write_text(config.read_text().replace("suite_timeout_seconds = 120", "suite_timeout_seconds = 2"))
+    limited = assignment.load("arith", project.root)
+    with PreStartedRunner(limited) as runner:
+        stopped = pipeline.grade(limited, slow, tmp_path / "slow.json", seed=5, runner=runner)
+        assert "took longer than its limit of 2 s" in stopped.problems[0]
+        graded = pipeline.grade(limited, limited.solution, tmp_path / "next.json", seed=5, runner=runner)
+    assert graded.problems == [] and graded.results.score == FULL + 1
+
+
+def test_a_runner_that_died_between_runs_is_started_again(project, runner, tmp_path):
+    pipeline.grade(project, project.solution, tmp_path / "first.json", seed=5, runner=runner)
+    os.killpg(runner.pid, signal.SIGKILL)
+    again = pipeline.grade(project, project.solution, tmp_path / "again.json", seed=5, runner=runner)
+    assert again.problems == [] and again.results.score == FULL + 1
+
+
+def test_a_runner_that_cannot_start_is_a_grader_problem_in_one_line(project, runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(runner_command, "RUNNER_CONFIG", tmp_path / "missing.ini")
+    grade = pipeline.grade(project, project.solution, tmp_path / "results.json", seed=5, runner=runner)
+    assert grade.problems[0].startswith("the pre-started test runner stopped")
+    assert grade.results.score == 0
+    assert pipeline.one_line(grade.problems[0]).count("\n") == 0
