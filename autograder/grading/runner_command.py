@@ -56,7 +56,7 @@ def runner_command(assignment: Assignment, run_dir: Path, *options: str) -> list
     # run (no bytecode cache is written) or listing every failed test would only cost time; nor
     # is there output to capture per test (what student code prints is captured by the worker). A
     # suite file that cannot be collected is the grader's problem: the other files are still graded.
-    command = [
+    return [
         sys.executable,
         "-I",
         "-m",
@@ -87,4 +87,3 @@ def runner_command(assignment: Assignment, run_dir: Path, *options: str) -> list
         "--continue-on-collection-errors",
         *options,
     ]
-    return command
