@@ -144,8 +144,9 @@ def list_assignments(root: Path) -> list[str]:
 
 def load(name: str | None = None, root: Path | None = None) -> Assignment:
     """Read assignment ``name`` of the project at ``root``; ``name`` may be omitted when the project
-    has exactly one assignment."""
-    root = root or find_project()
+    has exactly one assignment. A relative ``root`` is taken from the working directory now: the
+    test runner and the worker run elsewhere."""
+    root = root.resolve() if root else find_project()
     names = list_assignments(root)
     if name is None:
         if len(names) != 1:

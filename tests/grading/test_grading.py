@@ -367,6 +367,14 @@ def test_skipped(student):
     assert "skipped: not on this platform" in output_of(outcome, "test_skipped")
 
 
+def test_a_project_given_by_a_relative_path_grades_as_an_absolute_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(FIXTURE.parent)
+    relative = assignment.load("arith", Path(FIXTURE.name))
+    assert relative.root == FIXTURE.resolve()
+    outcome = run(relative, relative.solution, tmp_path)
+    assert outcome.problems == [] and outcome.results.score == FULL
+
+
 def test_a_call_timeout_marker_gives_the_calls_of_its_test_more_time_and_only_them(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(FIXTURE, project)
