@@ -111,7 +111,7 @@ def grade_one_by_one(task: Assignment, folder: Path, out: Path, jobs: int) -> di
 
     def grade(submission: Path) -> tuple[str, float]:
         results = out / f"{submission.name}.json"
-        return submission.name, pipeline.grade(task, submission, results).results["score"]
+        return submission.name, pipeline.grade(task, submission, results).results.score
 
     out.mkdir()
     started, cpu = time.perf_counter(), cpu_seconds()
