@@ -146,6 +146,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="process counts (default: 1 2)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    smallest = args.copies + 4 * BROKEN  # the broken ones are made from the first 2 * BROKEN of the others
+    if args.submissions < smallest:
+        parser.error(f"--submissions must be at least {smallest} with --copies {args.copies}")
     task = assignment.load("backprop")
     submissions, planted = make_class(task, args.submissions, args.copies, random.Random(args.seed))
     template = {name: (task.template / name).read_bytes() for name in task.files}
