@@ -47,6 +47,23 @@ def runner_environment(run_dir: Path) -> dict[str, str]:
     return env
 
 
+def suite_options(tests: Path) -> list[str]:
+    """pytest's arguments that pin a run to the suites in the folder ``tests``: the runner's own
+    configuration, that folder as the root (no ``conftest.py`` above it is read) and on the import
+    path."""
+    return [
+        str(tests),
+        "-c",
+        str(RUNNER_CONFIG),
+        "--rootdir",
+        str(tests),
+        "--confcutdir",
+        str(tests),
+        "-o",
+        f"pythonpath={tests}",
+    ]
+
+
 def runner_command(assignment: Assignment, run_dir: Path, *options: str) -> list[str]:
     """The test runner's command line for the run prepared in ``run_dir`` (``options`` are
     further pytest options)."""
@@ -61,15 +78,7 @@ def runner_command(assignment: Assignment, run_dir: Path, *options: str) -> list
         "-I",
         "-m",
         "autograder.grading.runner_main",
-        str(tests),
-        "-c",
-        str(RUNNER_CONFIG),
-        "--rootdir",
-        str(tests),
-        "--confcutdir",
-        str(tests),
-        "-o",
-        f"pythonpath={tests}",
+        *suite_options(tests),
         *(part for name in UNUSED_PYTEST_PLUGINS for part in ("-p", f"no:{name}")),
         "-p",
         "autograder.suite.plugin",

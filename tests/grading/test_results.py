@@ -91,16 +91,17 @@ def test_long_messages_are_clipped():
     assert len(doc.tests[0].output) < results.MAX_MESSAGE_CHARS + 500
 
 
-@pytest.mark.parametrize(
-    "broken",
-    [
-        {"execution_time": 1, "output": "", "tests": []},  # no score
-        {"score": 1, "execution_time": 1, "output": "", "tests": [{"name": "x"}]},  # test keys missing
-        {"score": 1, "execution_time": 1, "output": "", "tests": [], "visibility": "public"},
-        {"score": "1", "execution_time": 1, "output": "", "tests": []},
-        {"score": 1, "execution_time": 1, "output": "", "tests": [], "output_format": "rtf"},
-    ],
-)
+MALFORMED = [
+    {"execution_time": 1, "output": "", "tests": []},  # no score
+    {"score": 1, "execution_time": 1, "output": "", "tests": [{"name": "x"}]},  # test keys missing
+    {"score": 1, "execution_time": 1, "output": "", "tests": [], "visibility": "public"},
+    {"score": "1", "execution_time": 1, "output": "", "tests": []},
+    {"score": 1, "execution_time": 1, "output": "", "tests": [], "output_format": "rtf"},
+]
+"""results.json documents that Gradescope's schema rejects."""
+
+
+@pytest.mark.parametrize("broken", MALFORMED)
 def test_the_schema_rejects_malformed_results(broken):
     with pytest.raises(jsonschema.ValidationError):
         validate(broken)
@@ -327,16 +328,7 @@ def test_an_error_names_the_file_it_read(tmp_path):
         Results.read(tmp_path / "none.json")
 
 
-@pytest.mark.parametrize(
-    "broken",
-    [
-        {"execution_time": 1, "output": "", "tests": []},  # no score
-        {"score": 1, "execution_time": 1, "output": "", "tests": [{"name": "x"}]},  # test keys missing
-        {"score": 1, "execution_time": 1, "output": "", "tests": [], "visibility": "public"},
-        {"score": "1", "execution_time": 1, "output": "", "tests": []},
-        {"score": 1, "execution_time": 1, "output": "", "tests": [], "output_format": "rtf"},
-    ],
-)
+@pytest.mark.parametrize("broken", MALFORMED)
 def test_what_the_schema_rejects_reading_rejects_too(broken):
     with pytest.raises(ResultsError):
         Results.from_json(json.dumps(broken))
