@@ -26,6 +26,7 @@ from autograder.sandbox.isolation import Confinement
 from autograder.sandbox.uids import UidLease, prepare_scratch
 from autograder.sandbox.worker_process import SandboxConfig, Worker
 from autograder.suite.assignment import Limits
+from autograder.suite.errors import SandboxError
 
 STUDENT = "def ping(x):\n    return x + 1\n"
 
@@ -61,10 +62,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=21)
     options = parser.parse_args()
-    levels = usable_levels()
+    levels, refused = [], {}
+    for level in usable_levels():  # each tried once, which also warms the file cache
+        try:
+            one_start(level)
+            levels.append(level)
+        except SandboxError as err:  # e.g. permissions where the interpreter is in a closed folder
+            refused[level] = str(err).splitlines()[0]
     seconds: dict[Confinement, list[float]] = {level: [] for level in levels}
-    for level in levels:  # warm the file cache once
-        one_start(level)
     for _ in range(options.rounds):
         for level in random.sample(levels, len(levels)):
             seconds[level].append(one_start(level))
@@ -76,6 +81,8 @@ def main() -> None:
     for level in levels:
         median = statistics.median(seconds[level])
         print(f"  {level.value:12} {median * 1000:7.1f} ms   x{median / base:.2f}   +{(median - base) * 1000:5.1f} ms")
+    for level, reason in refused.items():
+        print(f"  {level.value:12} cannot run here: {reason}")
 
 
 if __name__ == "__main__":
