@@ -39,11 +39,10 @@ def sandbox_worker(plan: protocol.RunPlan, task: assignments.Assignment) -> Work
     )
 
 
-def start_worker(run_dir: Path) -> tuple[Worker, str | None]:
-    """The worker of the run of ``run_dir``, started (without waiting for it), and the problem
-    that kept it from starting, or None."""
-    plan = protocol.RunPlan.read(run_dir)
-    worker = sandbox_worker(plan, assignments.load(plan.assignment, Path(plan.project)))
+def start_worker(plan: protocol.RunPlan, task: assignments.Assignment) -> tuple[Worker, str | None]:
+    """The worker of ``plan``'s run, started (without waiting for it), and the problem that kept
+    it from starting, or None."""
+    worker = sandbox_worker(plan, task)
     try:
         worker.start()
     except SandboxError as err:
@@ -59,7 +58,8 @@ def take_started(run_dir: Path) -> tuple[Worker, str | None] | None:
 def main(argv: list[str]) -> int:
     if "--autograder-run" in argv[:-1] and not any(option in argv for option in NO_WORKER_OPTIONS):
         run_dir = Path(argv[argv.index("--autograder-run") + 1])
-        _started[run_dir] = start_worker(run_dir)
+        plan = protocol.RunPlan.read(run_dir)
+        _started[run_dir] = start_worker(plan, assignments.load(plan.assignment, Path(plan.project)))
     import pytest  # after the worker's start, which does not wait for it
 
     return pytest.main(argv)

@@ -219,16 +219,13 @@ class GradingRun:
         """Why no worker can start (a grader problem, said once), or None."""
         confinement = Confinement(self.plan.confinement)
         print(f"autograder: student code runs with confinement {confinement.describe()}", flush=True)
-        started = runner_main.take_started(run_dir) if start_worker else None
-        if started is not None:  # started by the runner's entry point, before pytest loaded
-            self.worker, self.setup_problem = started
+        if start_worker:  # started by the runner's entry point before pytest loaded, else now (it
+            # imports the student's modules during collection)
+            self.worker, self.setup_problem = runner_main.take_started(run_dir) or runner_main.start_worker(
+                self.plan, self.assignment
+            )
         else:
             self.worker = runner_main.sandbox_worker(self.plan, self.assignment)
-        if start_worker and started is None:
-            try:
-                self.worker.start()  # the worker starts and imports the student's modules during collection
-            except SandboxError as err:
-                self.setup_problem = str(err)
         self.student = RemoteStudent(self.worker, self.plan.modules, self.plan.missing)
         if forked:
             self.timings["collected"] = self.timings["configured"]
