@@ -584,13 +584,13 @@ class Worker:
 
     def _await_preloads(self) -> None:
         """Follow the worker's preloads until it says they are done. If one kills the process,
-        does not finish within the call timeout or sends something else, that module's import
+        does not finish within the import timeout or sends something else, that module's import
         failure is remembered (calls into it raise it) and the process is stopped."""
         process, limits = self._process, self.config.limits
         importing = None
         try:
             while True:
-                deadline = time.monotonic() + limits.call_timeout_seconds
+                deadline = time.monotonic() + limits.import_timeout_seconds
                 note = decode(process.exchange([], deadline, self.config.max_reply_bytes))
                 if note == {"status": "preloaded"}:
                     self._preloaded = True
@@ -613,7 +613,7 @@ class Worker:
                 ) from None
             if isinstance(err, _TimedOut):
                 message = (
-                    f"importing {importing}.py did not finish within {limits.call_timeout_seconds:g} s; is "
+                    f"importing {importing}.py did not finish within {limits.import_timeout_seconds:g} s; is "
                     f"there an infinite loop at the top level of {importing}.py?"
                 )
             elif isinstance(err, CodecError):

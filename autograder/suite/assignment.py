@@ -33,6 +33,10 @@ class Limits:
     """Resource limits of one sandboxed worker process."""
 
     call_timeout_seconds: float = 10.0
+    """Wall time of one call of a student function (a test's ``call_timeout`` marker may allow more)."""
+    import_timeout_seconds: float = 20.0
+    """Wall time of one import of a student module, its top level included (which may import
+    matplotlib or scipy, seconds at half a CPU)."""
     cpu_seconds: int = 120
     memory_mb: int = 1024
     file_size_mb: int = 16

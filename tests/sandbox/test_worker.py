@@ -1274,12 +1274,30 @@ def test_a_module_whose_import_kills_the_worker_fails_alone(tmp_path):
         assert worker.call("fine", "ping").value == 1 and worker.generation == 3
 
 
+def test_an_import_has_its_own_limit_longer_than_a_call(tmp_path):
+    """A module whose top level takes longer than one call may (e.g. it imports matplotlib)
+    imports; its functions still have the call limit."""
+    sources = {
+        "heavy.py": "import time\ntime.sleep(0.8)\n\ndef ping():\n    return 1\n\ndef spin():\n    while True:\n        pass\n"
+    }
+    with make_worker(
+        write_modules(tmp_path / "scratch", sources),
+        preload=("heavy",),
+        call_timeout_seconds=0.3,
+        import_timeout_seconds=10,
+    ) as worker:
+        assert worker.call("heavy", "ping").value == 1
+        with raises("timeout", "^heavy.spin did not return within 0.3 s"):
+            worker.call("heavy", "spin")
+        assert worker.generation == 1  # the process that timed out; the next call starts another
+
+
 @pytest.mark.parametrize(
     ("source", "options", "message"),
     [
         (
             "while True:\n    pass\n",
-            {"call_timeout_seconds": 0.5},
+            {"import_timeout_seconds": 0.5},
             "^importing bad.py did not finish within 0.5 s; is there an infinite loop",
         ),
         (
