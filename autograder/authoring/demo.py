@@ -13,6 +13,7 @@ from rich.console import Console
 from autograder import console
 from autograder.authoring import variants, verification
 from autograder.grading import pipeline
+from autograder.grading.prestarted_runner import PreStartedRunner
 from autograder.suite.assignment import Assignment
 
 SEED = 0
@@ -41,12 +42,13 @@ def sample_submissions(assignment: Assignment, scratch: Path) -> list[tuple[str,
 
 
 def show_samples(assignment: Assignment, out: Console) -> list[pipeline.Grade]:
-    """Grade each sample as Gradescope would and print its score table."""
+    """Grade each sample as Gradescope would (each in a fork of one pre-started test runner) and
+    print its score table."""
     grades = []
-    with tempfile.TemporaryDirectory(prefix="autograder-demo-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="autograder-demo-") as tmp, PreStartedRunner(assignment) as runner:
         for title, folder in sample_submissions(assignment, Path(tmp)):
             with out.status(f"grading {title}"):
-                grade = pipeline.grade(assignment, folder, Path(tmp) / "results.json", seed=SEED)
+                grade = pipeline.grade(assignment, folder, Path(tmp) / "results.json", seed=SEED, runner=runner)
             console.print_results(grade.results, f"{assignment.name}: {title}", out)
             grades.append(grade)
     return grades

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from autograder.authoring import variants
 from autograder.grading import pipeline
+from autograder.grading.prestarted_runner import PerThread, PreStartedRunner
 from autograder.grading.results_model import TestResult
 from autograder.suite.assignment import Assignment
 from autograder.suite.errors import WRONG_VALUES
@@ -105,10 +106,10 @@ def cases(assignment: Assignment) -> list[Case]:
     return found
 
 
-def run_case(assignment: Assignment, case: Case, seed: int) -> Outcome:
-    """Grade one case. A mutant stops at its first failed test (that it loses points is what
-    counts); when that test names no likely cause, the mutant is graded again in full, so that its
-    feedback is what a student sees from all failed tests."""
+def run_case(assignment: Assignment, case: Case, seed: int, runner: PreStartedRunner | None = None) -> Outcome:
+    """Grade one case (in a fork of ``runner`` when given). A mutant stops at its first failed
+    test (that it loses points is what counts); when that test names no likely cause, the mutant
+    is graded again in full, so that its feedback is what a student sees from all failed tests."""
     with tempfile.TemporaryDirectory(prefix="autograder-verify-") as tmp:
         folder = Path(tmp) / "submission"
         if case.kind == "reference":
@@ -117,17 +118,26 @@ def run_case(assignment: Assignment, case: Case, seed: int) -> Outcome:
             folder = assignment.template
         else:
             variants.materialise(assignment.solution, case.variant, folder)
-        outcome = _graded(assignment, case, folder, Path(tmp), seed, stop_at_first_failure=case.kind == "mutant")
+        outcome = _graded(
+            assignment, case, folder, Path(tmp), seed, runner, stop_at_first_failure=case.kind == "mutant"
+        )
         if case.kind == "mutant" and outcome.ok and (outcome.feedback is None or outcome.feedback.kind != DIAGNOSED):
-            outcome = _graded(assignment, case, folder, Path(tmp), seed, stop_at_first_failure=False)
+            outcome = _graded(assignment, case, folder, Path(tmp), seed, runner, stop_at_first_failure=False)
     return outcome
 
 
 def _graded(
-    assignment: Assignment, case: Case, folder: Path, tmp: Path, seed: int, *, stop_at_first_failure: bool
+    assignment: Assignment,
+    case: Case,
+    folder: Path,
+    tmp: Path,
+    seed: int,
+    runner: PreStartedRunner | None,
+    *,
+    stop_at_first_failure: bool,
 ) -> Outcome:
     grade = pipeline.grade(
-        assignment, folder, tmp / "results.json", seed=seed, stop_at_first_failure=stop_at_first_failure
+        assignment, folder, tmp / "results.json", seed=seed, stop_at_first_failure=stop_at_first_failure, runner=runner
     )
     return Outcome(
         case=case,
@@ -139,15 +149,22 @@ def _graded(
 
 
 def verify(assignment: Assignment, *, seed: int = 0, jobs: int = 2, progress=None) -> list[Outcome]:
-    """Grade every case (``jobs`` at a time); ``progress(outcome)`` is called as each finishes."""
+    """Grade every case (``jobs`` at a time, each thread in forks of its own pre-started test
+    runner); ``progress(outcome)`` is called as each finishes."""
     todo = cases(assignment)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(run_case, assignment, case, seed) for case in todo]
-        outcomes = []
-        for future in futures:
-            outcomes.append(future.result())
-            if progress:
-                progress(outcomes[-1])
+    runners = PerThread(assignment)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = [
+                pool.submit(lambda case: run_case(assignment, case, seed, runners.mine()), case) for case in todo
+            ]
+            outcomes = []
+            for future in futures:
+                outcomes.append(future.result())
+                if progress:
+                    progress(outcomes[-1])
+    finally:
+        runners.close()
     return outcomes
 
 

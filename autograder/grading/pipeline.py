@@ -206,8 +206,9 @@ def run_in_sandbox(
     seed: int,
     results_path: Path,
     hidden_paths: tuple[Path, ...],
-    runner_options: tuple[str, ...],
+    runner_options: tuple[str, ...] = (),
     runner: PreStartedRunner | None = None,
+    stop_at_first_failure: bool = False,
 ) -> SandboxRun:
     """Stage the submission, run the suites against it (in a fork of ``runner`` when given),
     kill every sandboxed process. Raises ``SandboxError`` when the sandbox cannot be set up at all."""
@@ -234,6 +235,7 @@ def run_in_sandbox(
             hidden_paths=[str(p.resolve()) for p in secrets] if hides else [],
             concealed_paths=[str(assignment.root.resolve())],
             confinement=confinement.value,
+            stop_at_first_failure=stop_at_first_failure,
         ).write(run_dir)
         runner_started = time.monotonic()
         problem = run_suite(assignment, run_dir, *runner_options, runner=runner)
@@ -308,8 +310,8 @@ def grade(
             seed,
             results_path,
             hidden_paths,
-            ("--maxfail=1",) if stop_at_first_failure else (),
-            runner,
+            runner=runner,
+            stop_at_first_failure=stop_at_first_failure,
         )
     except SandboxError as err:  # the setup's fault, said in one line; results.json all the same
         run = SandboxRun(str(err), None, {}, [], {})

@@ -66,6 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     run = GradingRun(Path(run_dir), start_worker=not (config.option.collectonly or serving)) if run_dir else None
     config.stash[RUN_KEY] = run
     if run is not None:
+        run.configure(config)
         config.pluginmanager.register(run, "autograder-grading-run")  # its hooks: collection errors
 
 
@@ -110,6 +111,7 @@ def grade_forked(session: pytest.Session, run_dir: Path, reply_fd: int) -> None:
                 shutil.copyfile(collecting.dir / name, run_dir / name)
         config.pluginmanager.unregister(collecting)
         run = GradingRun(run_dir, forked=True)
+        run.configure(config)
         config.stash[RUN_KEY] = run
         config.pluginmanager.register(run, "autograder-grading-run")
         try:
@@ -230,6 +232,11 @@ class GradingRun:
         if forked:
             self.timings["collected"] = self.timings["configured"]
 
+    def configure(self, config: pytest.Config) -> None:
+        """The pytest options the plan sets: ``--maxfail=1`` for a run that stops at its first
+        failure (a forked run's config is the pre-started runner's, so it is set either way)."""
+        config.option.maxfail = 1 if self.plan.stop_at_first_failure else 0
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """A worker that cannot start stops the run here, before any test, with the problem in
         ``protocol.SETUP_PROBLEM``; with ``--autograder-check-setup`` the run stops here anyway."""
@@ -261,7 +268,10 @@ class GradingRun:
         if not self.worker_ready():
             return pytest.ExitCode.INTERRUPTED
         session.testsfailed = 0
-        session.config.hook.pytest_runtestloop(session=session)
+        try:
+            session.config.hook.pytest_runtestloop(session=session)
+        except session.Failed:  # the run stops at its first failure (``configure``)
+            pass
         self.pytest_sessionfinish()
         return pytest.ExitCode.TESTS_FAILED if session.testsfailed else pytest.ExitCode.OK
 

@@ -47,6 +47,8 @@ class RunPlan:
     """Folders the worker sees empty but for what it needs inside them (under bubblewrap)."""
     confinement: str = "none"
     """The ``autograder.sandbox.isolation.Confinement`` level the grading process chose."""
+    stop_at_first_failure: bool = False
+    """End the run at its first failed test (pytest's ``--maxfail=1``), the rest without a verdict."""
 
     def write(self, run_dir: Path) -> None:
         (run_dir / PLAN).write_text(json.dumps(asdict(self), indent=1))

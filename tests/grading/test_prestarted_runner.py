@@ -106,6 +106,24 @@ def test_forked_runs_give_the_results_of_runners_of_their_own(project, runner, t
         assert comparable(forked) == comparable(alone)
 
 
+def test_a_forked_run_can_stop_at_its_first_failure_and_the_next_runs_in_full(project, runner, tmp_path):
+    wrong = submission(tmp_path, project, "wrong", arith="def add(a, b):\n    return a - b")
+
+    def outcomes(**options) -> list[tuple[str, bool]]:
+        """(status, whether the test ran) of every test."""
+        grade = pipeline.grade(project, wrong, tmp_path / "r.json", seed=5, **options)
+        assert grade.problems == []
+        return [(t.status, "grader stopped before this test" not in t.output) for t in grade.results.tests]
+
+    stopping = outcomes(runner=runner, stop_at_first_failure=True)
+    in_full = outcomes(runner=runner)
+    assert stopping == outcomes(stop_at_first_failure=True)  # as a runner of its own stops
+    first_failure = [status for status, _ in stopping].index("failed")
+    assert all(ran for _, ran in stopping[: first_failure + 1])
+    assert stopping[first_failure + 1 :] and not any(ran for _, ran in stopping[first_failure + 1 :])
+    assert all(ran for _, ran in in_full) and in_full.count(("passed", True)) > stopping.count(("passed", True))
+
+
 def test_no_state_of_one_submission_reaches_the_next(project, runner, tmp_path):
     tampering = submission(tmp_path, project, "tampering", arith=TAMPERING_IMPORT)
     checking = submission(tmp_path, project, "checking", arith=EXPECTS_NO_TAMPERING)
