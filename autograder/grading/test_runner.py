@@ -13,15 +13,20 @@ by a line on its standard input, forks a fresh process that grades that run exac
 its own would (its own worker, plan, manifest and verdicts) and writes ``started PID`` and then
 ``ended CODE`` (the child's exit code, as pytest's) as lines to file descriptor ``FD``. The
 forked process inherits only what the runner had before any test ran, so nothing of one
-submission's run reaches the next.
+submission's run reaches the next. What a forked run imported of the Python installation (the
+standard library's and site-packages' modules a test imports lazily, e.g. ``numpy.random``), the
+runner imports before its next fork, so that later runs do not import it again.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib
+import json
 import os
 import shutil
 import sys
+import sysconfig
 import time
 import traceback
 from collections.abc import Iterable, Mapping
@@ -79,15 +84,49 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         return None
     reference_modules(run.assignment)  # imported once, before any fork
     provided_modules(run.assignment)
-    gc.freeze()  # what the runner holds now is never collected in a child: no scan, no copy on write
     for line in sys.stdin:
+        gc.freeze()  # what the runner holds now is never collected in a child: no scan, no copy on write
+        run_dir = Path(line.rstrip("\n"))
         child = os.fork()
         if child == 0:  # pragma: no cover - runs in the child, which never returns
-            grade_forked(session, Path(line.rstrip("\n")), reply_fd)
+            grade_forked(session, run_dir, reply_fd)
         os.write(reply_fd, f"started {child}\n".encode())
         _, status = os.waitpid(child, 0)
         os.write(reply_fd, f"ended {os.waitstatus_to_exitcode(status)}\n".encode())
+        import_installed(run_dir / IMPORTED_MODULES)
     return True
+
+
+IMPORTED_MODULES = "imported-modules.json"
+"""Written into the run folder by a forked run: the modules of the Python installation it imported."""
+
+
+def installed_modules_since(before: set[str]) -> list[str]:
+    """The modules imported since ``before`` (names of ``sys.modules``) that are files of the
+    Python installation (standard library, site-packages), not of the project or a run."""
+    paths = sysconfig.get_paths()
+    prefixes = tuple(
+        {str(Path(paths[key]).resolve()) + os.sep for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    )
+    return sorted(
+        name
+        for name in set(sys.modules) - before
+        if str(Path(getattr(sys.modules[name], "__file__", None) or os.sep).resolve()).startswith(prefixes)
+    )
+
+
+def import_installed(record: Path) -> None:
+    """Import the modules a forked run recorded in ``record`` (see ``installed_modules_since``),
+    each one that imports; nothing when there is no record."""
+    try:
+        names = json.loads(record.read_text())
+    except (OSError, ValueError):
+        return
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # e.g. a module that only imports as part of another's import
+            continue
 
 
 def grade_forked(session: pytest.Session, run_dir: Path, reply_fd: int) -> None:
@@ -114,10 +153,12 @@ def grade_forked(session: pytest.Session, run_dir: Path, reply_fd: int) -> None:
         run.configure(config)
         config.stash[RUN_KEY] = run
         config.pluginmanager.register(run, "autograder-grading-run")
+        inherited = set(sys.modules)
         try:
             code = run.run_tests(session)
         finally:
             run.close()
+            (run_dir / IMPORTED_MODULES).write_text(json.dumps(installed_modules_since(inherited)))
     except BaseException:
         traceback.print_exc()
     finally:

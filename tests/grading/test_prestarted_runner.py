@@ -3,15 +3,17 @@ of its own, and nothing of one submission's grading reaches the next."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
 import signal
+import sys
 from pathlib import Path
 
 import pytest
 
-from autograder.grading import pipeline, runner_command, stubs
+from autograder.grading import pipeline, runner_command, stubs, test_runner
 from autograder.grading.prestarted_runner import PreStartedRunner
 from autograder.suite import assignment
 
@@ -163,3 +165,41 @@ def test_a_runner_that_cannot_start_is_a_grader_problem_in_one_line(project, run
     assert grade.problems[0].startswith("the pre-started test runner stopped")
     assert grade.results.score == 0
     assert pipeline.one_line(grade.problems[0]).count("\n") == 0
+
+
+LAZY_IMPORT_SUITE = """
+import sys
+
+import pytest
+
+
+@pytest.mark.points(1)
+def test_imports_colorsys(student):
+    \"\"\"runner state: imports a module of the standard library\"\"\"
+    with open({seen!r}, "a") as seen:
+        seen.write(str("colorsys" in sys.modules) + "\\n")
+    import colorsys  # noqa: F401
+"""
+
+
+def test_what_a_run_imported_of_the_installation_the_runner_imports_before_the_next_fork(project, tmp_path):
+    seen = tmp_path / "seen.txt"
+    (project.tests / "hidden" / "test_lazy_import.py").write_text(LAZY_IMPORT_SUITE.format(seen=str(seen)))
+    with PreStartedRunner(project) as runner:
+        for number in range(3):
+            grade = pipeline.grade(project, project.solution, tmp_path / f"{number}.json", seed=5, runner=runner)
+            assert grade.problems == [] and grade.results.score == FULL + 2
+    assert seen.read_text().split() == ["False", "True", "True"]
+    pipeline.grade(project, project.solution, tmp_path / "alone.json", seed=5)
+    assert seen.read_text().split()[-1] == "False"  # a runner of its own starts without it
+
+
+def test_modules_of_the_project_or_a_run_are_not_imported_into_the_runner(tmp_path, monkeypatch):
+    (tmp_path / "run_local_module.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    before = set(sys.modules)
+    importlib.import_module("colorsys")
+    importlib.import_module("run_local_module")
+    names = test_runner.installed_modules_since(before)
+    assert "colorsys" in names and "run_local_module" not in names
