@@ -39,6 +39,7 @@ from __future__ import annotations
 import ast
 import functools
 import itertools
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -155,6 +156,28 @@ class Comparison:
         return [pair for pair in self.pairs if pair.similarity >= self.settings.threshold]
 
 
+class SourceSegments:
+    """``ast.get_source_segment`` for many nodes of one source: the source is split into lines
+    once, where the standard function splits all of it again for every node (quadratic in the
+    length of a file)."""
+
+    def __init__(self, source: str) -> None:
+        self._lines = [line.encode() for line in re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", source)]
+
+    def of(self, node: ast.AST) -> str:
+        """The source code of ``node``, "" without positions (as ``ast.get_source_segment(source, node) or ""``)."""
+        try:
+            first, last = node.lineno - 1, node.end_lineno - 1
+            start, end = node.col_offset, node.end_col_offset
+        except AttributeError:
+            return ""
+        if None in (last, end):
+            return ""
+        if first == last:
+            return self._lines[first][start:end].decode()
+        return b"".join([self._lines[first][start:], *self._lines[first + 1 : last], self._lines[last][:end]]).decode()
+
+
 def units_of(file_name: str, source: str) -> list[tuple[str, str, int]]:
     """``(unit name, code, first line)`` of every function, method and the remaining top-level
     code of ``source``; raises ``SyntaxError`` when it does not parse."""
@@ -169,9 +192,10 @@ def units_of(file_name: str, source: str) -> list[tuple[str, str, int]]:
             rest += [item for item in node.body if item not in methods]
         else:
             rest.append(node)
-    found = [(name, ast.get_source_segment(source, node) or "", node.lineno) for name, node in units]
+    segments = SourceSegments(source)
+    found = [(name, segments.of(node), node.lineno) for name, node in units]
     if rest:
-        code = "\n".join(ast.get_source_segment(source, node) or "" for node in rest)
+        code = "\n".join(segments.of(node) for node in rest)
         found.append((f"{file_name}:{MODULE_UNIT}", code, rest[0].lineno))
     return found
 

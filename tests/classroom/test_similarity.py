@@ -3,6 +3,7 @@ styles are not, the template's code and code everyone writes do not count, a gro
 flagged against its own members, unusable code is skipped with its reason; in batch, in the
 ``similarity`` command, the gradebook and the report."""
 
+import ast
 import csv
 import io
 import itertools
@@ -332,3 +333,28 @@ def test_without_copydetect_the_similarity_is_left_out_and_the_command_says_how_
     assert not (copy / gradebook.SIMILARITY).exists()
     assert gradebook.rewrite(copy)["similarity"] is None
     assert "similar_to" not in (copy / gradebook.GRADEBOOK).read_text().splitlines()[0]
+
+
+ODD_SOURCES = {
+    "crlf": 'def f(x):\r\n    return x  # é\r\n\r\nclass C:\r\n    def m(self):\r\n        return \'ü\' + """a\r\nb"""\r\n',
+    "cr": "def f(x):\r    return (x +\r        1)\r",
+    "form feed": "x = 1\n\x0c\ndef f():\n    return '\x0c'  \n",
+    "no final newline": "def f():\n    return {'ключ': [1,\n  2]}",
+    "tabs": "class C:\n\tdef m(self):\n\t\treturn 1\n",
+}
+
+
+@pytest.mark.parametrize("name", [*ODD_SOURCES, "the assignment's own files"])
+def test_source_segments_are_those_of_the_standard_library(name):
+    """Every node of the odd sources; every statement of the assignment's files (each node of
+    theirs would take the standard function a minute)."""
+    if name in ODD_SOURCES:
+        sources, kinds = [ODD_SOURCES[name]], ast.AST
+    else:
+        folders = [ROOT / "solutions" / "backprop", ROOT / "assignments" / "backprop" / "mutants"]
+        sources, kinds = [path.read_text() for folder in folders for path in sorted(folder.glob("*.py"))], ast.stmt
+    for source in sources:
+        segments = similarity.SourceSegments(source)
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, kinds):
+                assert segments.of(node) == (ast.get_source_segment(source, node) or "")
