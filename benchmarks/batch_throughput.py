@@ -14,10 +14,14 @@ submission whose score differs between job counts (there should be none). With `
 each job count first grades the class as many single ``autograder grade`` runs would
 (``pipeline.grade`` with a test runner of its own per submission, on as many threads as jobs),
 then as the batch: that run's wall time, and every score of the batch that differs from it. Each
-pass also gives the CPU time the machine spent meanwhile (``cpu_seconds``).
+pass also gives the CPU time the machine spent meanwhile (``cpu_seconds``). With ``--in-process``,
+each job count also grades the class with the peers' in-process grader (``peers/inprocess_grader``:
+pytest imports the student's code, the same tests, seed and checks, the runner's lean options),
+as many at a time, without the infinite loops, which nothing would stop there: the floor of
+running the suites at all, with neither sandbox nor worker.
 
 Run from the repository root:
-``.venv/bin/python benchmarks/batch_throughput.py [--assignment backprop] [--submissions 200] [--jobs 1 2] [--one-by-one]``
+``.venv/bin/python benchmarks/batch_throughput.py [--assignment backprop] [--submissions 200] [--jobs 1 2] [--one-by-one] [--in-process]``
 (``--project DIR`` for an assignment of another project, e.g. ``tests/fixtures/project``).
 """
 
@@ -27,10 +31,16 @@ import argparse
 import ast
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
+import inprocess_grader  # noqa: E402
+from single_grade import LEAN_OPTIONS  # noqa: E402
 
 from autograder.authoring import variants
 from autograder.classroom import batch
@@ -68,6 +78,10 @@ def plan(task: Assignment, total: int) -> list[str]:
     return (kinds + ["correct"] * total)[:total]
 
 
+def submission_name(number: int) -> str:
+    return f"student{number:04d}"
+
+
 def write_submission(task: Assignment, kind: str, number: int, mutants: list[variants.Variant], folder: Path) -> None:
     first = folder / task.files[0]
     if kind == "buggy":
@@ -90,7 +104,7 @@ def make_class(task: Assignment, total: int, folder: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     for number, kind in enumerate(plan(task, total)):
         kind = "correct" if kind == "buggy" and not mutants else kind
-        write_submission(task, kind, number, mutants, folder / f"student{number:04d}")
+        write_submission(task, kind, number, mutants, folder / submission_name(number))
         counts[kind] = counts.get(kind, 0) + 1
     return counts
 
@@ -122,6 +136,30 @@ def grade_one_by_one(task: Assignment, folder: Path, out: Path, jobs: int) -> di
     return scores
 
 
+def grade_in_process(task: Assignment, folder: Path, total: int, work: Path, jobs: int) -> None:
+    """Every submission of the class of ``total`` in ``folder`` but the infinite loops graded by
+    the in-process grader, ``jobs`` at a time (printing the wall and CPU time)."""
+    source = inprocess_grader.build(task, work / "grader")
+    environment = {**os.environ, "PYTEST_ADDOPTS": LEAN_OPTIONS}
+
+    def grade(submission: Path) -> None:
+        root = work / submission.name
+        inprocess_grader.lay_out(source, submission, root)
+        subprocess.run(inprocess_grader.command(root), env=environment, capture_output=True, check=False)
+
+    chosen = [
+        folder / submission_name(number) for number, kind in enumerate(plan(task, total)) if kind != "infinite loop"
+    ]
+    started, cpu = time.perf_counter(), cpu_seconds()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(grade, chosen))
+    print(
+        f"  in-process, {len(chosen)} submissions (no infinite loop), on {jobs} thread(s) in "
+        f"{time.perf_counter() - started:.1f} s, {cpu_seconds() - cpu:.1f} s of CPU",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--assignment", default="backprop", help="assignment to grade (default: backprop)")
@@ -129,6 +167,7 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=200, help="size of the class (default: 200)")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="job counts to compare (default: 1 2)")
     parser.add_argument("--one-by-one", action="store_true", help="also grade every submission on its own")
+    parser.add_argument("--in-process", action="store_true", help="also grade the class in-process (the floor)")
     args = parser.parse_args()
     task = assignment.load(args.assignment, args.project.resolve() if args.project else None)
     with tempfile.TemporaryDirectory(prefix="autograder-batch-bench-") as tmp:
@@ -138,6 +177,8 @@ def main() -> None:
         print(f"{task.name}: {args.submissions} submissions ({mix}); {os.cpu_count()} cores", flush=True)
         rows = []
         for jobs in args.jobs:
+            if args.in_process:
+                grade_in_process(task, root / "class", args.submissions, root / f"in-process-{jobs}", jobs)
             alone = grade_one_by_one(task, root / "class", root / f"alone-{jobs}", jobs) if args.one_by_one else None
             started, cpu = time.perf_counter(), cpu_seconds()
             summary = batch.grade_class(task, root / "class", root / f"out-{jobs}", jobs=jobs)
