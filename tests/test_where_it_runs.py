@@ -162,13 +162,21 @@ def test_without_any_confinement_grading_works_and_says_so_once(public_install, 
 @pytest.mark.skipif(not ROOT, reason="a folder closed to other users matters only to a grader that runs as root")
 def test_root_grades_a_project_in_a_folder_no_one_else_can_enter(tmp_path, make_install):
     """The project and its venv in a 0700 folder (root's home, mktemp -d): the sandbox user reaches
-    the interpreter and the engine through bubblewrap."""
+    the interpreter and the engine through bubblewrap, in a runner of its own (``grade``) and in
+    forks of pre-started runners (``batch``, ``demo``)."""
     closed = tmp_path / "closed"
     closed.mkdir(mode=0o700)
     project = own_project(closed)
-    done = run_cli(make_install(closed), "grade", "solutions/arith", "--results", "r.json", cwd=project)
+    install = make_install(closed)
+    done = run_cli(install, "grade", "solutions/arith", "--results", "r.json", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     assert score_of(project / "r.json") == FULL
+    shutil.copytree(project / "solutions/arith", project / "class" / "ada")
+    done = run_cli(install, "batch", "class", "--out", "graded", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert score_of(project / "graded" / "submissions" / "ada" / "results.json") == FULL
+    done = run_cli(install, "demo", "arith", cwd=project)
+    assert done.returncode == 0 and f"score {FULL:g} / {FULL:g}" in done.stdout, done.stdout + done.stderr
 
 
 # ------------------------------------------------------------------ setup problems, said once
