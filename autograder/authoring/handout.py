@@ -156,6 +156,7 @@ def readme(assignment: Assignment, points: SuitePoints, notebooks: list[str], su
             functions[name] = stubs.solution_functions(source.read_text(), name)
     example = next((found[0] for found in functions.values() if found), assignment.modules[0])
     uploads = ", ".join(f"`{name}`" for name in assignment.files)
+    limits = assignment.limits
     public, hidden, total = (f"{p:g}" for p in (points.public, points.hidden, points.public + points.hidden))
     lines = [
         f"# {assignment.title}",
@@ -204,6 +205,11 @@ def readme(assignment: Assignment, points: SuitePoints, notebooks: list[str], su
         "",
         f"Upload these files to Gradescope, as they are or in one zip: {uploads}. Every other file is "
         "ignored: the grader uses its own copies of the tests and of the provided files.",
+        "",
+        f"There, each call of one of your functions may take {limits.call_timeout_seconds:g} s (a test that "
+        f"trains a model may allow more) and importing one of your files {limits.import_timeout_seconds:g} s; "
+        'a call that takes longer fails its test (it says it "did not return"), and only the tests that call '
+        "that function lose their points.",
         "",
         "## What else is here",
         "",

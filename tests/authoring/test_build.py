@@ -113,6 +113,8 @@ def test_handout_holds_what_students_need(project, tmp_path):
         "hidden tests worth 11 more",
         "Upload these files",
         "`explore.ipynb`",
+        "each call of one of your functions may take 5 s",  # the fixture's call_timeout_seconds
+        "importing one of your files 20 s",
     ):
         assert expected in readme
     required = {
