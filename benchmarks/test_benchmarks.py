@@ -21,6 +21,7 @@ RUNS = {
         "in-process, 9 submissions (no infinite loop), on 1 thread(s)",
         "graded with 1 job(s)",
     ),
+    "call_limit_margin.py": (["--cases", "1"], "slowest test of 2 correct implementations"),
     "grade_profile.py": (["--rounds", "1"], "tests"),
     "grading_time.py": (["--runs", "1"], "median"),
     "seed_sweep.py": (["--seeds", "2", "--jobs", "1"], "2"),
