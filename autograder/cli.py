@@ -13,8 +13,7 @@ import click
 from rich.console import Console
 
 from autograder import __version__, console
-from autograder.authoring import verification
-from autograder.grading import pipeline, stubs
+from autograder.grading import pipeline
 from autograder.grading.intake import IntakeError
 from autograder.sandbox import isolation
 from autograder.suite import assignment
@@ -139,6 +138,8 @@ def grade(path: Path, name: str | None, results_path: Path, seed: int | None, re
 @click.argument("name", required=False)
 def template(name: str | None) -> None:
     """Regenerate student_template/NAME from the solution markers of solutions/NAME."""
+    from autograder.grading import stubs
+
     chosen = load_assignment(name)
     try:
         written = stubs.generate_template(chosen.solution, chosen.template)
@@ -154,6 +155,8 @@ def template(name: str | None) -> None:
 def verify(name: str | None, seed: int, jobs: int) -> None:
     """Prove the suites right: reference full marks, template 0, every mutant loses points,
     every alternative full marks."""
+    from autograder.authoring import verification
+
     chosen = load_assignment(name)
     check_setup(chosen)
     out = Console()
@@ -336,7 +339,7 @@ def similarity_command(out_dir: Path, name: str | None, jobs: int | None) -> Non
 def build_verified(chosen: assignment.Assignment, out_dir: Path, seed: int, jobs: int, out: Console):
     """``build.build`` with a progress line; on a ``BuildError``, the verification table, the
     failing cases on stderr, and exit 1."""
-    from autograder.authoring import build
+    from autograder.authoring import build, verification
 
     check_setup(chosen)
     total, done = len(verification.cases(chosen)), 0

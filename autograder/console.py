@@ -6,14 +6,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from autograder.authoring.verification import (
-    DIAGNOSED,
-    EXPECTATIONS,
-    EXPLICIT,
-    NUMBERS_ONLY,
-    feedback_shares,
-    mutation_score,
-)
 from autograder.grading.results_model import Results
 
 STATUS_STYLE = {"passed": "green", "failed": "red"}
@@ -52,6 +44,8 @@ def print_results(results: Results, title: str, console: Console | None = None) 
 def verification_table(outcomes, title: str) -> Table:
     """One row per verified case: what it is, what it must score, what it scored, and for a
     case that lost points the feedback its failed tests give."""
+    from autograder.authoring.verification import EXPECTATIONS  # imported here: printing a grade needs none of it
+
     table = Table(title=title, title_justify="left")
     table.add_column("case")
     table.add_column("description", overflow="fold", max_width=50)
@@ -106,6 +100,8 @@ def print_batch_summary(summary: dict, out_dir: str, console: Console | None = N
 
 def print_verification(outcomes, title: str, console: Console | None = None) -> None:
     """The verification table of ``outcomes`` and the mutation score."""
+    from autograder.authoring.verification import DIAGNOSED, EXPLICIT, NUMBERS_ONLY, feedback_shares, mutation_score
+
     console = console or Console()
     console.print(verification_table(outcomes, title))
     killed, mutants = mutation_score(outcomes)

@@ -3,6 +3,8 @@ integrations and console <- cli. Nothing of ``autograder.suite`` (what a handout
 other part of the engine, even lazily inside a function."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +81,16 @@ def test_the_student_side_imports_only_itself():
 
 def test_every_part_has_a_layer():
     assert {part_of(module_of(path)) for path in MODULES} <= set(LAYERS)
+
+
+def test_the_command_line_loads_only_what_grading_one_submission_needs():
+    """``autograder grade`` starts by importing the CLI: the authoring, classroom and integration
+    machinery (verify, build, batch, report, Gradescope) is imported by the commands that use it."""
+    code = "import sys, autograder.cli; print(' '.join(sorted(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert "autograder.grading.pipeline" in loaded
+    assert [
+        name
+        for name in loaded
+        if name.startswith(("autograder.authoring", "autograder.classroom", "autograder.integrations"))
+    ] == []
