@@ -126,7 +126,7 @@ def import_installed(record: Path) -> None:
     for name in names:
         try:
             importlib.import_module(name)
-        except Exception:  # e.g. a module that only imports as part of another's import
+        except (Exception, SystemExit):  # e.g. a module that only imports as part of another's import
             continue
 
 

@@ -203,3 +203,17 @@ def test_modules_of_the_project_or_a_run_are_not_imported_into_the_runner(tmp_pa
     importlib.import_module("run_local_module")
     names = test_runner.installed_modules_since(before)
     assert "colorsys" in names and "run_local_module" not in names
+
+
+def test_a_recorded_module_that_does_not_import_is_passed_over(tmp_path, monkeypatch):
+    (tmp_path / "exits_on_import.py").write_text("raise SystemExit(3)\n")
+    (tmp_path / "fails_on_import.py").write_text("raise ImportError('no')\n")
+    (tmp_path / "imports_fine.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("exits_on_import", "fails_on_import", "imports_fine"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    record = tmp_path / "imported.json"
+    record.write_text(json.dumps(["exits_on_import", "no_such_module", "fails_on_import", "imports_fine"]))
+    test_runner.import_installed(record)
+    assert "imports_fine" in sys.modules and "exits_on_import" not in sys.modules
+    test_runner.import_installed(tmp_path / "no-record.json")  # a run that wrote none
