@@ -123,11 +123,11 @@ def grade(path: Path, name: str | None, results_path: Path, seed: int | None, re
     for note in outcome.submission.notes:
         out.print(note, style="dim", markup=False, highlight=False)
     if outcome.submission.ignored:
-        out.print(f"[dim]ignored: {'; '.join(outcome.submission.ignored)}[/]", highlight=False)
+        out.print(f"ignored: {'; '.join(outcome.submission.ignored)}", style="dim", markup=False, highlight=False)
     for message in outcome.submission.syntax_errors.values():
-        out.print(f"[red]{message}[/]", highlight=False)
+        out.print(message, style="red", markup=False, highlight=False)
     console.print_results(outcome.results, f"{chosen.name}: {path}", out)
-    out.print(f"seed {outcome.seed}; results written to {results_path}", highlight=False)
+    out.print(f"seed {outcome.seed}; results written to {results_path}", markup=False, highlight=False)
     if outcome.problems:
         for problem in outcome.problems:
             click.echo(f"autograder: grader problem: {problem}", err=True)

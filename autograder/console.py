@@ -21,24 +21,29 @@ def first_line(output: str) -> str:
 
 
 def results_table(results: Results, title: str) -> Table:
-    """One row per test: number, name, points, and the first line of its message."""
-    table = Table(title=title, title_justify="left", show_lines=False)
+    """One row per test: number, name, points, and the first line of its message. Every cell and
+    the title are plain text: a student's exception message or a path may hold square brackets,
+    which must be shown as they are, never read as markup."""
+    table = Table(title=Text(title), title_justify="left", show_lines=False)
     table.add_column("#", justify="right", style="dim")
     table.add_column("test")
     table.add_column("points", justify="right")
     table.add_column("message", overflow="fold", max_width=70)
     for test in results.tests:
-        style = STATUS_STYLE.get(test.status, "")
-        points = f"{test.score:g}/{test.max_score:g}"
+        points = Text(f"{test.score:g}/{test.max_score:g}", style=STATUS_STYLE.get(test.status, ""))
         message = "" if test.passed else first_line(test.output)
-        table.add_row(test.number, test.name, f"[{style}]{points}[/]", message)
+        table.add_row(Text(test.number), Text(test.name), points, Text(message))
     return table
 
 
 def print_results(results: Results, title: str, console: Console | None = None) -> None:
     console = console or Console()
     console.print(results_table(results, title))
-    console.print(f"[bold]score {results.score:g} / {results.max_score:g}[/]  ({results.execution_time:.2f} s)")
+    console.print(
+        Text(f"score {results.score:g} / {results.max_score:g}", style="bold"),
+        f"({results.execution_time:.2f} s)",
+        sep="  ",
+    )
 
 
 def verification_table(outcomes, title: str) -> Table:

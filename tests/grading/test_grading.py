@@ -301,6 +301,20 @@ def test_cli_grade_prints_a_table_and_exits_0(arith, tmp_path):
     assert Results.read(tmp_path / "r.json").seed == 3
 
 
+def test_cli_grade_shows_square_brackets_in_messages_and_paths_as_they_are(arith, tmp_path, monkeypatch):
+    """A student's exception message and a folder name are text, never terminal markup: ``[/]``
+    must neither crash the table nor ``[bold]`` restyle it."""
+    folder = submission(tmp_path, arith, arith='def add(a, b):\n    raise ValueError("[/] [bold]x")')
+    folder = folder.rename(tmp_path / "sub[red]")
+    (folder / "old[bold]").mkdir()
+    shutil.copy(folder / "arith.py", folder / "old[bold]" / "arith.py")  # a second copy, ignored with a note
+    monkeypatch.setenv("COLUMNS", "200")  # a message on one line
+    done = cli("grade", str(folder), "--results", str(tmp_path / "r.json"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "[/] [bold]x" in done.stdout and "sub[red]" in done.stdout and "old[bold]/arith.py" in done.stdout
+    assert "score 10 / 14" in done.stdout
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
